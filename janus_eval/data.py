@@ -1,0 +1,268 @@
+"""Samples: dataset rows with their text columns and lazily decoded images.
+
+Three sources, tried in this order:
+- `--demo`: small sample sets shipped in `janus_eval/demo/<task>.parquet`, in the
+  HF dataset's own schema, with real (drawn) images;
+- `--data-dir DIR`: a local copy in `DIR/<task>/` (parquet files, or a folder
+  written by `datasets.save_to_disk`);
+- the HF hub (or its local cache), at the task's pinned revision, trying the
+  mirror organisations when the first id is missing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageFile
+
+from .errors import UsageError
+from .registry import DataSource, TaskConfig
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+
+
+class ImageError(Exception):
+    """An image that cannot be decoded; the sample is recorded with this error."""
+
+
+def to_rgb(value: Any) -> Image.Image:
+    """Decode an HF image value (dict with bytes/path, PIL image, path, bytes) to RGB.
+
+    CMYK, palette, alpha and 16-bit/float images are converted; truncated or
+    unreadable files raise ImageError.
+    """
+    try:
+        if isinstance(value, Image.Image):
+            img = value
+        elif isinstance(value, dict):
+            if value.get("bytes") is not None:
+                img = Image.open(io.BytesIO(value["bytes"]))
+            elif value.get("path"):
+                img = Image.open(value["path"])
+            else:
+                raise ImageError("image value has neither bytes nor path")
+        elif isinstance(value, (bytes, bytearray)):
+            img = Image.open(io.BytesIO(value))
+        elif isinstance(value, (str, os.PathLike)):
+            img = Image.open(value)
+        else:
+            raise ImageError(f"unsupported image value of type {type(value).__name__}")
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        img.load()
+    except ImageError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ImageError(f"unreadable image: {exc}") from exc
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    return img if img.mode == "RGB" else img.convert("RGB")
+
+
+@dataclass
+class Sample:
+    id: str
+    row: dict[str, Any]  # the text columns, under the dataset's own names
+    image_values: list[Any] = field(default_factory=list)  # raw values, decoded on demand
+
+    def images(self) -> list[Image.Image]:
+        return [to_rgb(v) for v in self.image_values]
+
+
+def make_ids(rows: list[dict[str, Any]], id_columns: tuple[str, ...]) -> list[str]:
+    """Sample ids from the id columns; repeats get `#1`, `#2`, ... in row order."""
+    base = ["/".join(str(r.get(c, "")) for c in id_columns) for r in rows]
+    counts = Counter(base)
+    seen: Counter[str] = Counter()
+    ids = []
+    for b in base:
+        if counts[b] > 1:
+            seen[b] += 1
+            ids.append(f"{b}#{seen[b]}")
+        else:
+            ids.append(b)
+    return ids
+
+
+@dataclass
+class LoadedData:
+    samples: list[Sample]
+    source: dict[str, Any]  # what was loaded, for the manifest
+
+
+def load_samples(
+    task: TaskConfig, *, demo: bool = False, data_dir: Path | None = None, limit: int | None = None
+) -> LoadedData:
+    if demo:
+        dataset, source = _load_demo(task)
+    elif data_dir is not None:
+        dataset, source = _load_local(task, Path(data_dir))
+    else:
+        dataset, source = _load_hub(task)
+    dataset = _join_images(task, dataset, demo=demo, data_dir=data_dir)
+    if limit is not None:
+        dataset = dataset.select(range(min(limit, len(dataset))))
+    return LoadedData(_to_samples(task, dataset), source)
+
+
+def _to_samples(task: TaskConfig, dataset) -> list[Sample]:
+    missing = [c for c in task.text_columns if c not in dataset.column_names]
+    if missing:
+        raise UsageError(
+            f"task {task.name}: the data has no column(s) {', '.join(missing)}; "
+            f"it has {', '.join(dataset.column_names)} (is this the right dataset/config?)"
+        )
+    text = dataset.remove_columns([c for c in dataset.column_names if c not in task.text_columns])
+    rows = text.to_list()
+    ids = make_ids(rows, task.id_columns)
+    image_cols = [c for c in task.image_columns if c in dataset.column_names]
+    images = dataset.select_columns(image_cols) if image_cols else None
+    samples = []
+    for i, (sid, row) in enumerate(zip(ids, rows)):
+        values = []
+        if images is not None:
+            irow = images[i]
+            values = [irow[c] for c in image_cols if irow[c] is not None]
+        samples.append(Sample(sid, row, values))
+    return samples
+
+
+def _undecoded(dataset):
+    """Keep images as raw bytes so a bad one fails on its own sample, not the whole load."""
+    from datasets import Image as ImageFeature
+
+    for name, feature in dataset.features.items():
+        if isinstance(feature, ImageFeature):
+            dataset = dataset.cast_column(name, ImageFeature(decode=False))
+    return dataset
+
+
+def _load_demo(task: TaskConfig):
+    from datasets import Dataset
+
+    path = DEMO_DIR / f"{task.name}.parquet"
+    if not path.exists():
+        raise UsageError(f"task {task.name} has no demo sample set ({path} is missing)")
+    return _undecoded(Dataset.from_parquet(str(path))), {"kind": "demo", "path": path.name}
+
+
+def _local_dataset(folder: Path, split: str):
+    from datasets import Dataset, DatasetDict, load_from_disk
+
+    if (folder / "state.json").exists() or (folder / "dataset_dict.json").exists():
+        ds = load_from_disk(str(folder))
+        if isinstance(ds, DatasetDict):
+            if split not in ds:
+                raise UsageError(f"{folder} has splits {list(ds)}, not '{split}'")
+            ds = ds[split]
+        return ds
+    files = sorted(folder.rglob("*.parquet"))
+    split_files = [f for f in files if split in f.relative_to(folder).as_posix()]
+    files = split_files or files
+    if not files:
+        return None
+    return Dataset.from_parquet([str(f) for f in files])
+
+
+def _load_local(task: TaskConfig, data_dir: Path):
+    folder = data_dir / task.name
+    ds = _local_dataset(folder, task.dataset.split) if folder.is_dir() else None
+    if ds is None:
+        raise UsageError(
+            f"no local copy of {task.name} in {folder}: put the parquet files of "
+            f"{task.dataset.path} (config {task.dataset.name or 'default'}, split {task.dataset.split}) "
+            f"there, or a datasets.save_to_disk folder"
+        )
+    return _undecoded(ds), {"kind": "local", "path": str(folder)}
+
+
+def _download_hint(src: DataSource, task: str) -> str:
+    return (
+        f"dataset {src.path} (config {src.name or 'default'}, split {src.split}, revision {src.revision}) "
+        f"is not in the local HF cache and the hub cannot be reached; on a machine with internet run "
+        f"`hf download {src.path} --repo-type dataset --revision {src.revision} --local-dir DATA/{task}` "
+        f"and pass --data-dir DATA"
+    )
+
+
+def _load_hub(task: TaskConfig):
+    import datasets
+
+    src = task.dataset
+    last_exc: Exception | None = None
+    for repo in (src.path, *src.mirrors):
+        try:
+            ds = datasets.load_dataset(repo, src.name, split=src.split, revision=src.revision)
+        except Exception as exc:  # the hub says missing, or no network: try the next id
+            last_exc = exc
+            continue
+        return _undecoded(ds), {
+            "kind": "hub",
+            "path": repo,
+            "name": src.name,
+            "split": src.split,
+            "revision_requested": src.revision,
+            "revision": _resolved_revision(repo, src.revision),
+            "fingerprint": getattr(ds, "_fingerprint", None),
+        }
+    if last_exc is not None and _is_offline_error(last_exc):
+        raise UsageError(_download_hint(src, task.name)) from last_exc
+    raise UsageError(f"could not load {src.path}: {str(last_exc).splitlines()[0] if last_exc else '?'}")
+
+
+def _is_offline_error(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    return any(
+        k in text
+        for k in ("offline", "connection", "couldn't reach", "not find", "doesn't exist", "resolve", "network")
+    )
+
+
+def _resolved_revision(repo: str, revision: str) -> str:
+    """The commit sha actually loaded, when the hub can tell; else the requested revision."""
+    try:
+        from huggingface_hub import HfApi
+
+        return HfApi().dataset_info(repo, revision=revision).sha or revision
+    except Exception:
+        return revision
+
+
+def _join_images(task: TaskConfig, dataset, *, demo: bool, data_dir: Path | None):
+    """GQA-style data: the image lives in another config, joined on a key column."""
+    join = task.dataset.join
+    if not join or join["column"] in dataset.column_names:
+        return dataset
+    other_task_src = DataSource(
+        path=task.dataset.path,
+        name=join["name"],
+        split=join.get("split", task.dataset.split),
+        revision=task.dataset.revision,
+        mirrors=task.dataset.mirrors,
+    )
+    if data_dir is not None:
+        folder = Path(data_dir) / task.name / join["name"]
+        images = _local_dataset(folder, other_task_src.split) if folder.is_dir() else None
+        if images is None:
+            raise UsageError(f"no local copy of the images for {task.name} in {folder}")
+    else:
+        import datasets
+
+        images = datasets.load_dataset(
+            other_task_src.path, other_task_src.name, split=other_task_src.split, revision=other_task_src.revision
+        )
+    images = _undecoded(images)
+    index = {key: i for i, key in enumerate(images[join["key"]])}
+    wanted = [index.get(k) for k in dataset[join["on"]]]
+    if any(w is None for w in wanted):
+        missing = sum(w is None for w in wanted)
+        raise UsageError(f"{task.name}: {missing} rows have no image in {join['name']}")
+    column = images.select(wanted)[join["column"]]
+    return dataset.add_column(join["column"], column, feature=images.features[join["column"]])

@@ -1,0 +1,127 @@
+"""The task registry: one YAML file per task in `tasks/`.
+
+A task file declares where the data comes from, how a sample becomes a request,
+and how records are scored. `load_task(name)` returns a frozen `TaskConfig`;
+groups (`understanding`, `generation`) expand to their members.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import UsageError
+
+TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
+
+
+@dataclass(frozen=True)
+class DataSource:
+    path: str  # HF dataset id, e.g. lmms-lab/POPE
+    name: str | None = None  # HF config
+    split: str = "test"
+    revision: str = "main"
+    mirrors: tuple[str, ...] = ()  # other ids of the same data (lmms-lab-encoder/...)
+    join: dict[str, Any] | None = None  # images from another config, joined on a key (GQA)
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    name: str
+    kind: str  # understanding | generation
+    dataset: DataSource
+    id_columns: tuple[str, ...]
+    text_columns: tuple[str, ...]
+    image_columns: tuple[str, ...]
+    prompt: str
+    system_prompt: str
+    max_new_tokens: int
+    scorer: str
+    headline: str  # "metric/subset" of the table row compared with the paper
+    paper_key: str  # column name in results/paper/*.csv
+    description: str = ""
+    scoring: dict[str, Any] = field(default_factory=dict)
+    generation: dict[str, Any] = field(default_factory=dict)
+    requires_judge: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def config_hash(self) -> str:
+        blob = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a helpful language and vision assistant. "
+    "You are able to understand the visual content that the user provides, "
+    "and assist the user with a variety of tasks using natural language."
+)
+
+
+def _task_files() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(TASKS_DIR.glob("*.yaml")) if not p.stem.startswith("_")}
+
+
+def _groups() -> dict[str, list[str]]:
+    path = TASKS_DIR / "_groups.yaml"
+    return yaml.safe_load(path.read_text()) if path.exists() else {}
+
+
+def task_names() -> list[str]:
+    return list(_task_files())
+
+
+def load_task(name: str) -> TaskConfig:
+    files = _task_files()
+    if name not in files:
+        raise UsageError(
+            f"unknown task '{name}'; valid tasks: {', '.join(files)}"
+            + (f"; groups: {', '.join(_groups())}" if _groups() else "")
+        )
+    raw = yaml.safe_load(files[name].read_text())
+    ds = raw["dataset"]
+    system = raw.get("system_prompt", "default")
+    return TaskConfig(
+        name=name,
+        kind=raw["kind"],
+        dataset=DataSource(
+            path=ds["path"],
+            name=ds.get("name"),
+            split=ds.get("split", "test"),
+            revision=str(ds.get("revision", "main")),
+            mirrors=tuple(ds.get("mirrors", ())),
+            join=ds.get("join"),
+        ),
+        id_columns=tuple(raw["id_columns"]),
+        text_columns=tuple(raw["text_columns"]),
+        image_columns=tuple(raw.get("image_columns", ())),
+        prompt=raw.get("prompt", "{question}"),
+        system_prompt=DEFAULT_SYSTEM_PROMPT if system == "default" else (system or ""),
+        max_new_tokens=int(raw.get("max_new_tokens", 64)),
+        scorer=raw.get("scorer", name),
+        headline=raw["headline"],
+        paper_key=raw.get("paper_key", name),
+        description=raw.get("description", ""),
+        scoring=raw.get("scoring") or {},
+        generation=raw.get("generation") or {},
+        requires_judge=bool(raw.get("requires_judge", False)),
+    )
+
+
+def resolve_tasks(spec: str) -> list[TaskConfig]:
+    """`pope,mme` or a group name -> task configs, in order, without repeats."""
+    groups = _groups()
+    names: list[str] = []
+    for part in [p.strip() for p in spec.split(",") if p.strip()]:
+        for name in groups.get(part, [part]):
+            if name not in names:
+                names.append(name)
+    if not names:
+        raise UsageError(f"no task given; valid tasks: {', '.join(task_names())}")
+    return [load_task(n) for n in names]

@@ -1,0 +1,15 @@
+"""Scorers, one module per benchmark: `janus_eval.scoring.<name>.score`."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+from .base import Scored
+
+Scorer = Callable[..., Scored]
+
+
+def get_scorer(name: str) -> Scorer:
+    module = importlib.import_module(f"{__name__}.{name}")
+    return module.score

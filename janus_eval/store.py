@@ -1,0 +1,126 @@
+"""The run store: one folder per run under `results/`.
+
+    <run>/manifest.json          what ran: model, tasks and their config hashes, data, versions
+    <run>/<task>/samples.jsonl   one record per sample, appended and flushed batch by batch
+    <run>/scores.csv/.parquet    the long score table of every task in the run
+
+A rerun with the same run id skips the ids already in `samples.jsonl`, so a
+killed run resumes without recomputing, losing or duplicating a sample.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+
+from .errors import UsageError
+
+SCORE_COLUMNS = ["task", "metric", "subset", "value", "n", "paper", "delta"]
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def safe_name(name: str, what: str = "name") -> str:
+    """Names that become paths (run ids, task names) must be plain file names."""
+    if not _SAFE.match(name) or name in (".", ".."):
+        raise UsageError(f"{what} '{name}' must use only letters, digits, '.', '_' and '-'")
+    return name
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class RunStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    # --- manifest -------------------------------------------------------
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "manifest.json"
+
+    def read_manifest(self) -> dict[str, Any]:
+        if not self.manifest_path.exists():
+            return {}
+        return json.loads(self.manifest_path.read_text())
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1, sort_keys=True, default=str))
+
+    # --- samples --------------------------------------------------------
+    def task_dir(self, task: str) -> Path:
+        return self.root / safe_name(task, "task")
+
+    def samples_path(self, task: str) -> Path:
+        return self.task_dir(task) / "samples.jsonl"
+
+    def read_records(self, task: str) -> list[dict[str, Any]]:
+        """Records written so far. A last line cut off by a kill is dropped (and repaired)."""
+        path = self.samples_path(task)
+        if not path.exists():
+            return []
+        data = path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            cut = data.rfind(b"\n") + 1
+            with open(path, "r+b") as fh:
+                fh.truncate(cut)
+            data = data[:cut]
+        return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+
+    def done_ids(self, task: str) -> set[str]:
+        return {r["id"] for r in self.read_records(task)}
+
+    def append_records(self, task: str, records: Iterable[dict[str, Any]]) -> None:
+        path = self.samples_path(task)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:
+            for rec in records:
+                fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def rewrite_records(self, task: str, records: list[dict[str, Any]]) -> None:
+        """Replace the samples file whole (after scoring adds `parsed` and `score`)."""
+        lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
+        atomic_write_text(self.samples_path(task), lines)
+
+    # --- scores ---------------------------------------------------------
+    def write_scores(self, scores: pd.DataFrame) -> None:
+        scores = scores[SCORE_COLUMNS]
+        atomic_write_text(self.root / "scores.csv", scores.to_csv(index=False))
+        scores.to_parquet(self.root / "scores.parquet", index=False)
+
+    def read_scores(self) -> pd.DataFrame:
+        path = self.root / "scores.csv"
+        if not path.exists():
+            raise UsageError(f"{self.root} has no scores.csv: run `janus-eval score` or finish the run first")
+        return pd.read_csv(path, keep_default_na=False, na_values=[""]).fillna({"subset": ""})
+
+    def tasks(self) -> list[str]:
+        return sorted(p.parent.name for p in self.root.glob("*/samples.jsonl"))
+
+
+def open_run(path: Path) -> RunStore:
+    """A run folder, or a results folder holding exactly one run."""
+    path = Path(path)
+    if (path / "manifest.json").exists():
+        return RunStore(path)
+    if path.is_dir():
+        runs = [p for p in sorted(path.iterdir()) if (p / "manifest.json").exists()]
+        if len(runs) == 1:
+            return RunStore(runs[0])
+        if len(runs) > 1:
+            raise UsageError(f"{path} holds {len(runs)} runs; name one of: {', '.join(p.name for p in runs)}")
+    raise UsageError(f"{path} is not a run folder (no manifest.json)")
