@@ -1,47 +1,89 @@
-"""Prompt builders for tasks whose prompt is more than `str.format` over the row.
+"""Turning a dataset row into the user prompt of an Ask.
 
-A task names one in its YAML (`prompt_builder: mmbench`); the builder turns the
-row's text columns into the prompt text, and `interleave_images` maps MMMU-style
-`<image N>` references onto the sample's images. Pure functions: no model, no IO.
+A task's `prompt` is a `str.format` template over the row's text columns
+(`"{question}"`). Tasks whose prompt needs logic (options, hints) name a builder
+here instead with `prompt_builder: <name>` in their YAML.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
+from .errors import UsageError
 from .models.base import IMAGE_MARKER
 from .scoring.choices import choices_of, is_missing
 from .scoring.mmmu import parse_options
 
-MCQ_SUFFIX = "Answer with the option's letter from the given choices directly."
-OPEN_SUFFIX = "Answer the question using a single word or phrase."
+Builder = Callable[[dict[str, Any], str], str]
 
-_IMAGE_REF = re.compile(r"<image\s*(\d+)>")
+BUILDERS: dict[str, Builder] = {}
 
 
-def options_block(choices: Mapping[str, str]) -> str:
+def builder(name: str):
+    def register(fn: Builder) -> Builder:
+        BUILDERS[name] = fn
+        return fn
+
+    return register
+
+
+@builder("template")
+def template(row: dict[str, Any], template: str) -> str:
+    try:
+        return template.format(**row)
+    except KeyError as exc:
+        raise UsageError(f"prompt template needs column {exc} which the data does not have") from exc
+
+
+def build_prompt(row: dict[str, Any], template_text: str, builder_name: str = "template") -> str:
+    if builder_name not in BUILDERS:
+        raise UsageError(f"unknown prompt builder '{builder_name}'; known: {', '.join(BUILDERS)}")
+    return BUILDERS[builder_name](row, template_text)
+
+
+# --- builders that add derived fields, then format the task's template --------
+_format = template  # the builders' parameter `template` shadows the function
+
+MCQ_INSTRUCTION = "Answer with the option's letter from the given choices directly."
+OPEN_INSTRUCTION = "Answer the question using a single word or phrase."
+
+
+def options_block(choices: dict[str, str]) -> str:
+    """`A. text\\nB. text\\n` for the options present."""
     return "".join(f"{k}. {v}\n" for k, v in choices.items())
 
 
-def mmbench_prompt(row: Mapping[str, Any]) -> str:
-    """VLMEvalKit's Janus MCQ prompt: optional hint, question, lettered options, instruction."""
+@builder("mmbench")
+def mmbench(row: dict[str, Any], template: str) -> str:
+    """VLMEvalKit's MCQ prompt (its Janus wrapper): `hint_line` is `Hint: ...\\n` or empty,
+    `options_block` lists the options present (MMBench stores absent ones as 'nan')."""
     hint = row.get("hint")
-    head = f"Hint: {hint}\n" if not is_missing(hint) else ""
-    return f"{head}{row['question']}\n{options_block(choices_of(row))}\n{MCQ_SUFFIX}"
+    fields = {
+        **row,
+        "hint_line": "" if is_missing(hint) else f"Hint: {hint}\n",
+        "options_block": options_block(choices_of(row)),
+    }
+    return _format(fields, template)
 
 
-def mmmu_prompt(row: Mapping[str, Any]) -> str:
-    """lmms-eval's MMMU prompt (`mmmu_val`): lettered options for multiple choice, else a short answer."""
-    question = str(row["question"])
-    if str(row.get("question_type", "multiple-choice")) == "multiple-choice":
-        letters = [chr(ord("A") + i) for i in range(26)]
-        options = "\n".join(f"{k}. {v}" for k, v in zip(letters, parse_options(row.get("options"))))
-        return f"{question}\n{options}\n\n{MCQ_SUFFIX}"
-    return f"{question}\n\n{OPEN_SUFFIX}"
+@builder("mmmu")
+def mmmu(row: dict[str, Any], template: str) -> str:
+    """lmms-eval's `mmmu_val` prompt: lettered options and the letter instruction for
+    multiple choice, the short-answer instruction for open questions. `<image N>`
+    references stay in the text; `interleave_images` maps them onto the images."""
+    multiple_choice = str(row.get("question_type", "multiple-choice")) == "multiple-choice"
+    letters = [chr(ord("A") + i) for i in range(26)]
+    options = parse_options(row.get("options")) if multiple_choice else []
+    fields = {
+        **row,
+        "options_block": options_block(dict(zip(letters, options))),
+        "instruction": MCQ_INSTRUCTION if multiple_choice else OPEN_INSTRUCTION,
+    }
+    return _format(fields, template)
 
 
-BUILDERS: dict[str, Callable[[Mapping[str, Any]], str]] = {"mmbench": mmbench_prompt, "mmmu": mmmu_prompt}
+_IMAGE_REF = re.compile(r"<image\s*(\d+)>")
 
 
 def interleave_images(text: str, n_images: int) -> tuple[str, list[int]]:
@@ -49,9 +91,9 @@ def interleave_images(text: str, n_images: int) -> tuple[str, list[int]]:
 
     Returns the prompt and the 0-based image indices in marker order: an image
     referenced twice is placed twice (as VLMEvalKit's MMMU interleaving does),
-    images never referenced go in front, a reference to an image the sample
-    does not have stays plain text. Without any reference the text is returned
-    as it is with every image in order (the adapter puts them before the text).
+    images never referenced go in front, a reference to an image the sample does
+    not have stays plain text. Without any reference the text is returned as it
+    is with every image in order (the adapter puts them before the text).
     """
     order: list[int] = []
 
