@@ -21,7 +21,7 @@ from .errors import UsageError
 from .judges import Judges
 from .models.base import Ask, ModelAdapter
 from .paper import with_paper
-from .prompts import build_prompt
+from .prompts import build_prompt, interleave_images
 from .registry import TaskConfig
 from .scoring import get_scorer
 from .store import RunStore, safe_name
@@ -101,7 +101,8 @@ def answer_samples(
                     rec["error"] = str(exc)
                 else:
                     prompt = build_prompt(sample.row, task.prompt, task.prompt_builder)
-                    asks.append(Ask(images, prompt, task.max_new_tokens, task.system_prompt))
+                    prompt, order = interleave_images(prompt, len(images))  # `<image N>` refs (MMMU)
+                    asks.append(Ask([images[k] for k in order], prompt, task.max_new_tokens, task.system_prompt))
                     slots.append(len(records))
                 records.append(rec)
             for slot, text in zip(slots, adapter.answer(asks) if asks else []):
@@ -160,6 +161,32 @@ def check_resume(manifest: dict[str, Any], model: str, tasks: list[TaskConfig]) 
                 f"task {task.name} changed since run {manifest.get('run_id')} started (config hash "
                 f"{old.get('config_hash')} -> {task.config_hash()}); give a new --run-id"
             )
+
+
+def tasks_with_judges(
+    spec: str, tasks: list[TaskConfig], judges: Judges | None
+) -> tuple[list[TaskConfig], list[str]]:
+    """Tasks graded by an LLM judge need one. Named on the command line without a
+    judge: a UsageError before any model work. Reached through a group: left out,
+    with a note saying why (returned for the caller to print)."""
+    if judges is not None and judges.llm is not None:
+        return tasks, []
+    named = {p.strip() for p in spec.split(",")}
+    kept, notes = [], []
+    for task in tasks:
+        if not task.requires_judge:
+            kept.append(task)
+        elif task.name in named:
+            raise UsageError(
+                f"task {task.name} is graded by an LLM judge: give --judge-model MODEL (and --judge-base-url URL "
+                f"for a local OpenAI-compatible server; the API key is read from $OPENAI_API_KEY or the variable "
+                f"named by --judge-api-key-env)"
+            )
+        else:
+            notes.append(f"skipping {task.name}: it is graded by an LLM judge and none is configured (give --judge-model)")
+    if not kept:
+        raise UsageError("no task left to run: " + "; ".join(notes))
+    return kept, notes
 
 
 def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None, load_model=None) -> RunStore:

@@ -15,10 +15,14 @@ class Judges:
 
     llm: LLMJudge | None = None  # the LLM judge, `.ask(prompt) -> str` (see judges/llm.py)
     demo: bool = False  # True: random-weight judges of the real architectures (demo scores)
+    llm_runs: int | None = None  # --judge-runs: overrides a task's `judge_runs` setting (MM-Vet)
 
     def describe(self) -> dict[str, Any]:
         """For the manifest: which judges were configured (never a key)."""
-        return {"llm": self.llm.describe() if self.llm is not None else None, "demo": self.demo}
+        llm = self.llm.describe() if self.llm is not None else None
+        if llm is not None and self.llm_runs is not None:
+            llm["runs"] = self.llm_runs
+        return {"llm": llm, "demo": self.demo}
 
 
 def make_llm_judge(

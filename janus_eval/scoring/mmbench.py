@@ -9,9 +9,10 @@ a random guess: an unparsed row is wrong and counted in the table.
 
 Rows whose `index` agree modulo 1,000,000 are circular rotations of one question
 (the original has `index` < 1,000,000). Circular accuracy counts a question right
-only when every rotation is right; plain accuracy is taken on the original
-rotation alone (the number the Janus-Pro report gives). Both overall, per
-`category` and per `L2-category`, in percent.
+only when every rotation is right (`circular_accuracy`); plain accuracy
+(`accuracy`) is taken on the original rotation alone — the number the Janus-Pro
+report gives. Both overall, per `category` and per `L2-category` (`*_l2`), in
+percent.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     plain = frame[~errored]
 
     ok = answered(records).index
-    rows = _accuracy_rows("plain_accuracy", plain, circular=False)
+    rows = _accuracy_rows("accuracy", plain, circular=False)
     rows += _accuracy_rows("circular_accuracy", circ, circular=True)
     rows += [
         ("unparsed", "", float(parsed_s[ok].isna().sum()), len(ok)),

@@ -9,8 +9,8 @@ official grader does (the prompt plus "Predict the correctness of the answer
 the judge cannot be reached, that grading is a `judge_error` — counted in the
 table and left out of the means, never a silent 0 (the official grader writes 0).
 
-A sample's score is the mean of its graded runs (`judge_runs`, the official
-`--num_run`; 5 in the MM-Vet paper). Table, x 100: `total` (mean over samples),
+A sample's score is the mean of its graded runs (`judge_runs` setting or
+`--judge-runs`, the official `--num_run`; 5 in the MM-Vet paper). Table, x 100: `total` (mean over samples),
 `capability` per capability (rec, ocr, know, gen, spat, math: mean over the
 samples that need it), `integration` per capability combination (sorted,
 comma-joined), `total_std` the spread of the per-run totals when runs > 1.
@@ -97,7 +97,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     judge = getattr(judges, "llm", None)
     if judge is None:
         raise UsageError("mmvet is graded by an LLM judge: give --judge-model (and --judge-base-url for a local server)")
-    runs = max(1, int(settings.get("judge_runs", 1)))
+    runs = max(1, int(getattr(judges, "llm_runs", None) or settings.get("judge_runs", 1)))
     retries = int(settings.get("judge_retries", 4))
     max_tokens = settings.get("judge_max_tokens", 3)
     max_tokens = int(max_tokens) if max_tokens is not None else None
