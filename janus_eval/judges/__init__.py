@@ -42,4 +42,4 @@ def make_llm_judge(
     )
 
 
-__all__ = ["Judges", "LLMJudge", "JudgeError", "make_llm_judge"]
+__all__ = ["JudgeError", "Judges", "LLMJudge", "make_llm_judge"]

@@ -66,7 +66,9 @@ class JudgeCache:
         with self._lock:
             self._data[key] = reply
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            line = json.dumps({"key": key, "model": model, "prompt": prompt, "reply": reply}, ensure_ascii=False)
+            line = json.dumps(
+                {"key": key, "model": model, "prompt": prompt, "reply": reply}, ensure_ascii=False
+            )
             with open(self.path, "a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
                 fh.flush()
@@ -159,7 +161,9 @@ class LLMJudge:
         key = os.environ.get(self.api_key_env) if self.api_key_env else None
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        req = urllib.request.Request(f"{self.base_url}/chat/completions", data=data, headers=headers, method="POST")
+        req = urllib.request.Request(
+            f"{self.base_url}/chat/completions", data=data, headers=headers, method="POST"
+        )
         self.requests_sent += 1
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
@@ -172,7 +176,7 @@ class LLMJudge:
                 raise _Retryable(f"HTTP {status}", retry_after) from None
             hint = " (is the API key variable set?)" if status in (401, 403) else ""
             raise JudgeError(f"LLM judge {self.model} at {self.base_url}: HTTP {status}{hint}") from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise _Retryable(f"timed out after {self.timeout:g}s") from None
         except urllib.error.URLError as exc:
             reason = exc.reason

@@ -38,7 +38,7 @@ What is x in the equation? | -1 <AND> -5 | x = -5 or 5 | 0.5
 What is x in the equation? | -1 <AND> -5 | x = -1 or x = -5 | 1.0
 Can you explain this meme? | This meme is poking fun at the fact that the names of the countries Iceland and Greenland are misleading. Despite its name, Iceland is known for its beautiful green landscapes, while Greenland is mostly covered in ice and snow. The meme is saying that the person has trust issues because the names of these countries do not accurately represent their landscapes. | The meme talks about Iceland and Greenland. It's pointing out that despite their names, Iceland is not very icy and Greenland isn't very green. | 0.4
 Can you explain this meme? | This meme is poking fun at the fact that the names of the countries Iceland and Greenland are misleading. Despite its name, Iceland is known for its beautiful green landscapes, while Greenland is mostly covered in ice and snow. The meme is saying that the person has trust issues because the names of these countries do not accurately represent their landscapes. | The meme is using humor to point out the misleading nature of Iceland's and Greenland's names. Iceland, despite its name, has lush green landscapes while Greenland is mostly covered in ice and snow. The text 'This is why I have trust issues' is a playful way to suggest that these contradictions can lead to distrust or confusion. The humor in this meme is derived from the unexpected contrast between the names of the countries and their actual physical characteristics. | 1.0
-"""  # noqa: E501
+"""
 
 RETRY_SUFFIX = "\nPredict the correctness of the answer (digit): "
 CAPABILITIES = ["rec", "ocr", "know", "gen", "spat", "math"]
@@ -84,7 +84,9 @@ def grade(judge, prompt: str, *, run: int, retries: int, max_tokens: int | None)
         for _ in range(retries):
             if grade_ is not None:
                 break
-            reply = judge.ask(prompt + RETRY_SUFFIX, temperature=temperature, max_tokens=max_tokens, sample=run)
+            reply = judge.ask(
+                prompt + RETRY_SUFFIX, temperature=temperature, max_tokens=max_tokens, sample=run
+            )
             grade_ = parse_grade(reply)
             temperature += 0.5
         return grade_
@@ -96,7 +98,9 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     settings = settings or {}
     judge = getattr(judges, "llm", None)
     if judge is None:
-        raise UsageError("mmvet is graded by an LLM judge: give --judge-model (and --judge-base-url for a local server)")
+        raise UsageError(
+            "mmvet is graded by an LLM judge: give --judge-model (and --judge-base-url for a local server)"
+        )
     runs = max(1, int(getattr(judges, "llm_runs", None) or settings.get("judge_runs", 1)))
     retries = int(settings.get("judge_retries", 4))
     max_tokens = settings.get("judge_max_tokens", 3)
@@ -125,7 +129,9 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     ).reindex(records.index)
 
     graded = [i for i in ok if scores[i] is not None]
-    caps = {i: capabilities_of(records.at[i, "capability"]) if "capability" in records else [] for i in graded}
+    caps = {
+        i: capabilities_of(records.at[i, "capability"]) if "capability" in records else [] for i in graded
+    }
 
     def mean100(idx) -> float:
         return 100 * sum(scores[i] for i in idx) / len(idx) if idx else 0.0

@@ -46,7 +46,9 @@ def dimension_name(type_id) -> str:
 def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
     preds = predictions(records)
     parsed = pd.Series(
-        [extract_choice(preds[i], row_choices(records.loc[i])) for i in records.index], index=records.index, dtype=object
+        [extract_choice(preds[i], row_choices(records.loc[i])) for i in records.index],
+        index=records.index,
+        dtype=object,
     )
     labels = records["answer"].astype(str).str.strip().str.upper()
     correct = (parsed == labels).astype(float)
