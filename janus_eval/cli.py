@@ -26,6 +26,20 @@ def summary(scores: pd.DataFrame) -> str:
     return rows[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-")
 
 
+JUDGE_HELP = "OpenAI-compatible chat model that grades MM-Vet and matches MMBench answers."
+
+
+def make_judges(
+    judge_model: Optional[str], judge_base_url: Optional[str], judge_api_key_env: Optional[str],
+    judge_runs: Optional[int], demo: bool = False,
+):  # fmt: skip
+    from .judges import Judges, make_llm_judge
+
+    return Judges(
+        llm=make_llm_judge(judge_model, judge_base_url, judge_api_key_env), demo=demo, llm_runs=judge_runs
+    )
+
+
 @app.command()
 def run(
     tasks: str = typer.Option(..., "--tasks", help="Comma-separated task names or groups (see `list tasks`)."),
@@ -44,19 +58,28 @@ def run(
     workers: Optional[int] = typer.Option(
         None, "--workers", min=0, help="Data workers decoding images ahead of the model (default: 4 on CUDA, 0 on CPU)."
     ),
+    judge_model: Optional[str] = typer.Option(None, "--judge-model", help=JUDGE_HELP),
+    judge_base_url: Optional[str] = typer.Option(None, "--judge-base-url", help="Judge endpoint (default OpenAI's)."),
+    judge_api_key_env: Optional[str] = typer.Option(
+        None, "--judge-api-key-env", help="Variable holding the judge's API key (default OPENAI_API_KEY)."
+    ),
+    judge_runs: Optional[int] = typer.Option(None, "--judge-runs", min=1, help="MM-Vet grading runs averaged."),
 ) -> None:
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
     from .registry import resolve_tasks
-    from .runner import RunOptions
+    from .runner import RunOptions, tasks_with_judges
     from .runner import run as run_tasks
 
-    task_list = resolve_tasks(tasks)
+    judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, demo)
+    task_list, skipped = tasks_with_judges(tasks, resolve_tasks(tasks), judges)
+    for note in skipped:
+        typer.echo(note, err=True)
     opts = RunOptions(
         model=model, output=output, run_id=run_id, limit=limit, batch_size=batch_size, demo=demo,
         data_dir=data_dir, device=device, dtype=dtype, seed=seed, allow_pickle=allow_pickle, progress=progress,
         workers=workers,
     )  # fmt: skip
-    store = run_tasks(task_list, opts)
+    store = run_tasks(task_list, opts, judges)
     if int(os.environ.get("RANK", "0")) != 0:
         return  # torchrun: rank 0 reports
     typer.echo(summary(store.read_scores()))
@@ -70,12 +93,20 @@ def score(
     output: Path = typer.Option(Path("results"), "--output", help="Results folder; the run goes in OUTPUT/RUN_ID."),
     run_id: Optional[str] = typer.Option(None, "--run-id", help="Name of the run folder."),
     model: str = typer.Option("external", "--model", help="Which model made the predictions (for the paper column)."),
+    judge_model: Optional[str] = typer.Option(None, "--judge-model", help=JUDGE_HELP),
+    judge_base_url: Optional[str] = typer.Option(None, "--judge-base-url", help="Judge endpoint (default OpenAI's)."),
+    judge_api_key_env: Optional[str] = typer.Option(
+        None, "--judge-api-key-env", help="Variable holding the judge's API key (default OPENAI_API_KEY)."
+    ),
+    judge_runs: Optional[int] = typer.Option(None, "--judge-runs", min=1, help="MM-Vet grading runs averaged."),
 ) -> None:
     """Score saved or external predictions into a run folder, as `run` would."""
     from .registry import load_task
-    from .runner import score_file
+    from .runner import score_file, tasks_with_judges
 
-    store = score_file(load_task(task), samples, output, run_id, model)
+    judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs)
+    task_list, _ = tasks_with_judges(task, [load_task(task)], judges)
+    store = score_file(task_list[0], samples, output, run_id, model, judges)
     typer.echo(summary(store.read_scores()))
     typer.echo(f"run folder: {store.root}")
 

@@ -163,6 +163,32 @@ def _data_workers(opts: RunOptions, device: str) -> int:
     return 4 if device.startswith("cuda") else 0
 
 
+def tasks_with_judges(
+    spec: str, tasks: list[TaskConfig], judges: Judges | None
+) -> tuple[list[TaskConfig], list[str]]:
+    """Tasks graded by an LLM judge need one. Named on the command line without a
+    judge: a UsageError before any model work. Reached through a group: left out,
+    with a note saying why (returned for the caller to print)."""
+    if judges is not None and judges.llm is not None:
+        return tasks, []
+    named = {p.strip() for p in spec.split(",")}
+    kept, notes = [], []
+    for task in tasks:
+        if not task.requires_judge:
+            kept.append(task)
+        elif task.name in named:
+            raise UsageError(
+                f"task {task.name} is graded by an LLM judge: give --judge-model MODEL (and --judge-base-url URL "
+                f"for a local OpenAI-compatible server; the API key is read from $OPENAI_API_KEY or the variable "
+                f"named by --judge-api-key-env)"
+            )
+        else:
+            notes.append(f"skipping {task.name}: it is graded by an LLM judge and none is configured (give --judge-model)")
+    if not kept:
+        raise UsageError("no task left to run: " + "; ".join(notes))
+    return kept, notes
+
+
 def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None, load_model=None) -> RunStore:
     from .models import load_model as default_loader
     from .models.janus import default_device

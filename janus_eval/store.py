@@ -128,7 +128,7 @@ class RunStore:
         path = self.root / "scores.csv"
         if not path.exists():
             raise UsageError(f"{self.root} has no scores.csv: run `janus-eval score` or finish the run first")
-        return pd.read_csv(path, keep_default_na=False, na_values=[""]).fillna({"subset": ""})
+        return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"subset": str}).fillna({"subset": ""})
 
     def tasks(self) -> list[str]:
         return sorted(p.parent.name for p in self.root.glob("*/samples.jsonl"))
