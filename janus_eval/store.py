@@ -110,8 +110,7 @@ class RunStore:
         with open(path, "a", encoding="utf-8") as fh:
             for rec in records:
                 fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+            fh.flush()  # in the OS's hands: a killed process loses nothing written
 
     def rewrite_records(self, task: str, records: list[dict[str, Any]]) -> None:
         """Replace the samples file whole (after scoring adds `parsed` and `score`)."""
