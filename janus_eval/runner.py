@@ -82,8 +82,9 @@ def _record(sample: Sample) -> dict[str, Any]:
 
 def answer_samples(
     task: TaskConfig, samples: list[Sample], adapter: ModelAdapter, store: RunStore, opts: RunOptions
-) -> None:
-    """Ask the model every sample not yet in the store, appending records batch by batch."""
+) -> int:
+    """Ask the model every sample not yet in the store, appending records batch by batch.
+    Returns how many samples were already done (a resumed run)."""
     done = store.done_ids(task.name)
     todo = [s for s in samples if s.id not in done]
     bar = tqdm(
@@ -108,9 +109,10 @@ def answer_samples(
                 records[slot]["prediction"] = text
             store.append_records(task.name, records)
             bar.update(len(batch))
+    return len(samples) - len(todo)
 
 
-TASK_RUNNERS: dict[str, Callable[..., None]] = {"understanding": answer_samples}
+TASK_RUNNERS: dict[str, Callable[..., int]] = {"understanding": answer_samples}
 
 
 # --- scoring ------------------------------------------------------------------
@@ -192,7 +194,8 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
     tables = []
     for task in tasks:
         t0 = time.perf_counter()
-        TASK_RUNNERS[task.kind](task, data[task.name].samples, adapter, store, opts)
+        resumed = TASK_RUNNERS[task.kind](task, data[task.name].samples, adapter, store, opts)
+        manifest["tasks"][task.name]["resumed_samples"] = resumed
         t1 = time.perf_counter()
         wanted = {s.id for s in data[task.name].samples}
         records = [r for r in store.read_records(task.name) if r["sample_id"] in wanted]
