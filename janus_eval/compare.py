@@ -127,16 +127,19 @@ def _stored_mean(frame: pd.DataFrame, settings: dict, counts: np.ndarray) -> dic
 
 def _method(task: TaskInfo) -> tuple[str, Batch, Callable[[pd.DataFrame, dict], dict[Key, float]]]:
     """How to score a task's records: (method name, batch scorer, full-set scorer)."""
+    needs_judge = bool(task.config.get("requires_judge")) or task.kind == "generation"
     try:
         score = get_scorer(task.scorer)
     except ModuleNotFoundError as exc:
-        raise UsageError(f"task {task.name}: no scorer '{task.scorer}' in janus_eval/scoring/") from exc
-    hook = getattr(sys.modules[score.__module__], "bootstrap", None)
-    needs_judge = bool(task.config.get("requires_judge")) or task.kind == "generation"
+        if not needs_judge:
+            raise UsageError(f"task {task.name}: its scorer '{task.scorer}' cannot be imported ({exc})") from exc
+        score = None
+    hook = getattr(sys.modules[score.__module__], "bootstrap", None) if score is not None else None
 
     def full(frame: pd.DataFrame, settings: dict) -> dict[Key, float]:
-        if hook is None and needs_judge:
-            return {k: float(v[0]) for k, v in _stored_mean(frame, settings, np.ones((1, len(frame)))).items()}
+        if needs_judge:  # the stored verdicts, through the fast path when the scorer has one
+            batch = hook if hook is not None else _stored_mean
+            return {k: float(v[0]) for k, v in batch(frame, settings, np.ones((1, len(frame)), np.int32)).items()}
         try:
             table = score(frame.reset_index(drop=True), settings, None).table
         except KeyError as exc:

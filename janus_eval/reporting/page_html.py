@@ -33,7 +33,7 @@ tr.paper td { background: #f6f8fa; color: #59636e; font-style: italic; }
 .delta { display: block; font-size: 11px; }
 .up { color: #1a7f37; } .down { color: #cf222e; }
 .plots { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
-.plots img { max-width: 620px; border: 1px solid #d0d7de; }
+.plots img { max-width: 590px; border: 1px solid #d0d7de; }
 details { margin: 8px 0; } summary { cursor: pointer; font-weight: 600; }
 table.samples { width: 100%; table-layout: fixed; }
 table.samples td { word-wrap: break-word; overflow-wrap: anywhere; }

@@ -64,11 +64,12 @@ def detail(board: Board, task: str) -> Table:
     """Every (metric, subset) of a task: each run's value (and delta), then the paper's models."""
     keys = board.task_keys(task)
     models = [m for m in board.paper_models if any(not math.isnan(paper_value(board.paper, m, task, k)) for k in keys)]
-    header = ["metric", "subset"] + [r.label for r in board.runs] + [f"{m} (paper)" for m in models]
+    having = [r for r in board.runs if r.scores["task"].eq(task).any()]
+    header = ["metric", "subset"] + [r.label for r in having] + [f"{m} (paper)" for m in models]
     rows = []
     for key in keys:
         cells = [Cell(key[0]), Cell(key[1])]
-        for run in board.runs:
+        for run in having:
             value = run.value(task, key)
             cells.append(Cell(fmt(value, key[0]), _delta(value, run.reference(task, key, board.paper)), True))
         cells += [Cell(fmt(paper_value(board.paper, m, task, key)), None, True) for m in models]
