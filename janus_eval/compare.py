@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,8 @@ class TaskComparison:
 class Comparison:
     baseline: RunInfo
     new: RunInfo
-    rows: pd.DataFrame  # task, metric, subset, baseline, new, delta, ci_low, ci_high, n, gated, tolerance, verdict
+    # rows: task, metric, subset, baseline, new, delta, ci_low, ci_high, n, gated, tolerance, verdict, headline
+    rows: pd.DataFrame
     tasks: list[TaskComparison]
     notes: list[str] = field(default_factory=list)
     n_boot: int = 1000
@@ -132,19 +134,28 @@ def _method(task: TaskInfo) -> tuple[str, Batch, Callable[[pd.DataFrame, dict], 
         score = get_scorer(task.scorer)
     except ModuleNotFoundError as exc:
         if not needs_judge:
-            raise UsageError(f"task {task.name}: its scorer '{task.scorer}' cannot be imported ({exc})") from exc
+            raise UsageError(
+                f"task {task.name}: its scorer '{task.scorer}' cannot be imported ({exc})"
+            ) from exc
         score = None
     hook = getattr(sys.modules[score.__module__], "bootstrap", None) if score is not None else None
 
     def full(frame: pd.DataFrame, settings: dict) -> dict[Key, float]:
         if needs_judge:  # the stored verdicts, through the fast path when the scorer has one
             batch = hook if hook is not None else _stored_mean
-            return {k: float(v[0]) for k, v in batch(frame, settings, np.ones((1, len(frame)), np.int32)).items()}
+            return {
+                k: float(v[0]) for k, v in batch(frame, settings, np.ones((1, len(frame)), np.int32)).items()
+            }
         try:
             table = score(frame.reset_index(drop=True), settings, None).table
         except KeyError as exc:
-            raise UsageError(f"task {task.name}: the records have no column {exc}, which its scorer needs") from exc
-        return {(str(m), str(s)): float(v) for m, s, v in zip(table["metric"], table["subset"].fillna(""), table["value"])}
+            raise UsageError(
+                f"task {task.name}: the records have no column {exc}, which its scorer needs"
+            ) from exc
+        return {
+            (str(m), str(s)): float(v)
+            for m, s, v in zip(table["metric"], table["subset"].fillna(""), table["value"])
+        }
 
     if hook is not None:
         return "fast path", hook, full
@@ -232,7 +243,7 @@ def compare(
         headline = STORED if method == "stored per-sample scores" else info.headline
         for key in list(values_b) + [k for k in values_n if k not in values_b]:
             d = np.concatenate(deltas.get(key, [np.full(n_boot, np.nan)]))
-            lo, hi = (np.nanpercentile(d, [2.5, 97.5]) if np.isfinite(d).any() else (np.nan, np.nan))
+            lo, hi = np.nanpercentile(d, [2.5, 97.5]) if np.isfinite(d).any() else (np.nan, np.nan)
             vb, vn = values_b.get(key, np.nan), values_n.get(key, np.nan)
             gated, t = _gate(tol, gate, task, key, headline)
             if not gated:
@@ -246,12 +257,14 @@ def compare(
             else:
                 verdict = "ok"
             rows.append(
-                dict(task=task, metric=key[0], subset=key[1], baseline=vb, new=vn, delta=vn - vb, ci_low=lo,
-                     ci_high=hi, n=len(ids), gated=gated, tolerance=t, verdict=verdict, headline=key == headline)
+                {"task": task, "metric": key[0], "subset": key[1], "baseline": vb, "new": vn, "delta": vn - vb, "ci_low": lo,
+                     "ci_high": hi, "n": len(ids), "gated": gated, "tolerance": t, "verdict": verdict, "headline": key == headline}
             )  # fmt: skip
         summaries.append(TaskComparison(task, len(ids), n_base, n_new, method, time.perf_counter() - t0))
         if len(ids) < max(n_base, n_new):
-            notes.append(f"{task}: compared on the {len(ids)} samples both runs hold (baseline {n_base}, new {n_new})")
+            notes.append(
+                f"{task}: compared on the {len(ids)} samples both runs hold (baseline {n_base}, new {n_new})"
+            )
         if method == "stored per-sample scores":
             notes.append(f"{task}: its scorer needs judges, so the stored per-sample scores are compared")
     return Comparison(base, new, pd.DataFrame(rows), summaries, notes, n_boot, seed)
@@ -292,7 +305,8 @@ def render_markdown(c: Comparison) -> str:
     reg = c.regressions
     if len(reg):
         names = ", ".join(
-            f"{r.task} {r.metric}{'/' + r.subset if r.subset else ''} ({_num(r.delta, True)})" for r in reg.itertuples()
+            f"{r.task} {r.metric}{'/' + r.subset if r.subset else ''} ({_num(r.delta, True)})"
+            for r in reg.itertuples()
         )
         head = f"### ❌ janus-eval compare: regression in {md_cell(names)}"
     else:
@@ -302,8 +316,10 @@ def render_markdown(c: Comparison) -> str:
         "",
         f"baseline {_describe(c.baseline)} · new {_describe(c.new)}",
         "",
-        f"Paired bootstrap over the shared samples: {c.n_boot} resamples, seed {c.seed}, 95% interval of new − "
-        "baseline. A gated metric regresses when its whole interval lies below −tolerance.",
+        (
+            f"Paired bootstrap over the shared samples: {c.n_boot} resamples, seed {c.seed}, 95% interval of "
+            "new − baseline. A gated metric regresses when its whole interval lies below −tolerance."
+        ),
         "",
     ]
     gated = c.rows[c.rows["gated"]]

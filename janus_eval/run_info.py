@@ -104,5 +104,7 @@ def load_run(path: Path) -> RunInfo:
     store = open_run(Path(path))
     info = run_info(store)
     if not info.tasks:
-        raise UsageError(f"{store.root} holds no task results; finish the run or score a samples file into it")
+        raise UsageError(
+            f"{store.root} holds no task results; finish the run or score a samples file into it"
+        )
     return info

@@ -56,7 +56,9 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 def score_run(root: Path, task: str, rows: list[dict], run_id: str, model: str = "Janus-Pro-7B") -> Path:
     """Score `rows` (a samples file's lines) into `root/run_id` with the CLI."""
     samples = write_jsonl(root / "inputs" / f"{run_id}.{task}.jsonl", rows)
-    code, out, err = invoke("score", "--task", task, samples, "--output", root, "--run-id", run_id, "--model", model)
+    code, _, err = invoke(
+        "score", "--task", task, samples, "--output", root, "--run-id", run_id, "--model", model
+    )
     assert code == 0, err
     return root / run_id
 

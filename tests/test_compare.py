@@ -121,7 +121,7 @@ def test_bad_tolerances_file_exits_2(runs, tmp_path, text, fragment):
 
 
 def test_no_shared_tasks_exits_2_naming_both(runs):
-    code, out, err = invoke("compare", runs["base"], runs["mme"])
+    code, _, err = invoke("compare", runs["base"], runs["mme"])
     assert code == 2
     assert "no shared tasks" in err and "pope" in err and "mme" in err
 

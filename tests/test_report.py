@@ -49,7 +49,9 @@ def report(tmp_path_factory):
         rows[i] = {**rows[i], "prediction": payload}  # parsed "yes" against "no": a failure
     runs = [
         score_run(root, "pope", rows, "pope-7b"),
-        score_run(root, "pope", pope_rows_with_wrong(share=0.1), "pope-1b", model="deepseek-community/Janus-Pro-1B"),
+        score_run(
+            root, "pope", pope_rows_with_wrong(share=0.1), "pope-1b", model="deepseek-community/Janus-Pro-1B"
+        ),
         score_run(root, "mme", read_jsonl(MME_GOLDEN), "mme-7b"),
         generation_run(root, "gen-evil", prompt_extra=" " + SCRIPT + IMG, model=EVIL_MODEL),
     ]
@@ -169,7 +171,7 @@ def chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess:
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
            "--disable-component-update", "--disable-sync", "--no-first-run", "--mute-audio",
            f"--user-data-dir={tmp / 'profile'}", *args]  # fmt: skip
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=180)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
@@ -190,7 +192,9 @@ def test_browser_renders_tables_and_images(report, tmp_path):
     assert dom.count("<table") >= 6
     assert "<script" not in dom
     elements = re.findall(r"<img\b[^>]*>", dom)
-    assert len(elements) == 14 and all(re.match(r'<img src="data:image/(png|jpeg);base64,', e) for e in elements)
+    assert len(elements) == 14 and all(
+        re.match(r'<img src="data:image/(png|jpeg);base64,', e) for e in elements
+    )
     assert "&lt;script&gt;window.pwned" in dom
 
 

@@ -67,15 +67,15 @@ class Board:
             for r in run.scores.itertuples():
                 ref = run.reference(r.task, (r.metric, r.subset), self.paper)
                 rows.append(
-                    dict(source="run", run=run.label, model=run.info.model, fingerprint=run.info.fingerprint or "",
-                         date=run.info.date, task=r.task, metric=r.metric, subset=r.subset, value=r.value, n=r.n,
-                         paper=ref, delta=r.value - ref, headline=self.headline.get(r.task) == (r.metric, r.subset))
+                    {"source": "run", "run": run.label, "model": run.info.model, "fingerprint": run.info.fingerprint or "",
+                         "date": run.info.date, "task": r.task, "metric": r.metric, "subset": r.subset, "value": r.value, "n": r.n,
+                         "paper": ref, "delta": r.value - ref, "headline": self.headline.get(r.task) == (r.metric, r.subset)}
                 )  # fmt: skip
         for r in self.paper.itertuples():
             rows.append(
-                dict(source="paper", run="", model=r.model, fingerprint="", date="", task=r.task, metric=r.metric,
-                     subset=r.subset, value=r.value, n=np.nan, paper=np.nan, delta=np.nan,
-                     headline=self.headline.get(r.task) == (r.metric, r.subset))
+                {"source": "paper", "run": "", "model": r.model, "fingerprint": "", "date": "", "task": r.task, "metric": r.metric,
+                     "subset": r.subset, "value": r.value, "n": np.nan, "paper": np.nan, "delta": np.nan,
+                     "headline": self.headline.get(r.task) == (r.metric, r.subset)}
             )  # fmt: skip
         out = pd.DataFrame(rows, columns=LONG_COLUMNS)
         out["n"] = out["n"].astype("Int64")

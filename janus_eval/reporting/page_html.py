@@ -81,7 +81,11 @@ def _fields(fields: list[tuple[str, Any]]) -> str:
 def _sample_rows(items: list[Failure], with_error: bool) -> str:
     rows = []
     for f in items:
-        last = f"<td><pre>{e(f.error, 2000)}</pre></td>" if with_error else f"<td><pre>{e(f.parsed, 500)}</pre></td>"
+        last = (
+            f"<td><pre>{e(f.error, 2000)}</pre></td>"
+            if with_error
+            else f"<td><pre>{e(f.parsed, 500)}</pre></td>"
+        )
         rows.append(
             f"<tr><td><code>{e(f.sample_id, 200)}</code></td><td>{_fields(f.fields)}</td>"
             f"<td><pre>{e(f.prediction, 4000)}</pre></td>{last}</tr>"
@@ -103,10 +107,17 @@ def failure_browser(fs: FailureSet) -> str:
     )
     parts.append(f"<details><summary>{summary}</summary>")
     if fs.failures:
-        parts.append(head + "<th>parsed</th></tr></thead><tbody>" + _sample_rows(fs.failures, False) + "</tbody></table>")
+        parts.append(
+            head
+            + "<th>parsed</th></tr></thead><tbody>"
+            + _sample_rows(fs.failures, False)
+            + "</tbody></table>"
+        )
     if fs.errors:
         parts.append("<h4>Samples the model was not asked</h4>")
-        parts.append(head + "<th>error</th></tr></thead><tbody>" + _sample_rows(fs.errors, True) + "</tbody></table>")
+        parts.append(
+            head + "<th>error</th></tr></thead><tbody>" + _sample_rows(fs.errors, True) + "</tbody></table>"
+        )
     if not fs.failures and not fs.errors:
         parts.append("<p>No wrong answers.</p>")
     parts.append("</details>")
@@ -117,12 +128,15 @@ def gallery_view(g: Gallery) -> str:
     cards = []
     for item in g.items:
         tone = "pass" if item.passed else "fail" if item.passed is False else ""
-        thumbs = "".join(
-            f'<img src="{_data_uri(t.data, "image/jpeg")}" alt="{e(item.prompt, 200)}">'
-            if t.data is not None
-            else f'<span class="missing">{e(t.note)}</span>'
-            for t in item.thumbs
-        ) or '<span class="missing">no images recorded</span>'
+        thumbs = (
+            "".join(
+                f'<img src="{_data_uri(t.data, "image/jpeg")}" alt="{e(item.prompt, 200)}">'
+                if t.data is not None
+                else f'<span class="missing">{e(t.note)}</span>'
+                for t in item.thumbs
+            )
+            or '<span class="missing">no images recorded</span>'
+        )
         parsed = f"<div><pre>{e(item.parsed, 600)}</pre></div>" if item.parsed not in (None, "") else ""
         cards.append(
             f'<figure class="card {tone}"><div class="thumbs">{thumbs}</div><figcaption>'

@@ -21,7 +21,9 @@ MD_FAILURES = 10  # per run and task
 
 def table(t: Table) -> list[str]:
     lines = ["| " + " | ".join(m(h) for h in t.header) + " |"]
-    lines.append("| " + " | ".join("---:" if c.numeric else "---" for c in (t.rows[0] if t.rows else [])) + " |")
+    lines.append(
+        "| " + " | ".join("---:" if c.numeric else "---" for c in (t.rows[0] if t.rows else [])) + " |"
+    )
     if not t.rows:
         lines[-1] = "| " + " | ".join("---" for _ in t.header) + " |"
     for i, row in enumerate(t.rows):
@@ -49,7 +51,9 @@ def failures(fs: FailureSet) -> list[str]:
         lines += ["| sample | fields | prediction | parsed |", "| --- | --- | --- | --- |"]
         for f in shown:
             fields = "<br>".join(f"{m(k)}: {m(v, 200)}" for k, v in f.fields)
-            lines.append(f"| {m(f.sample_id, 120)} | {fields} | {m(f.prediction, 300)} | {m(f.parsed, 100)} |")
+            lines.append(
+                f"| {m(f.sample_id, 120)} | {fields} | {m(f.prediction, 300)} | {m(f.parsed, 100)} |"
+            )
         lines.append("")
     return lines
 
@@ -87,8 +91,10 @@ def render_markdown(data: ReportData) -> str:
     lines = [
         "# janus-eval leaderboard",
         "",
-        f"Generated {m(data.generated)} from {len(data.board.runs)} run(s). Deltas (▲/▼) are run − the Janus-Pro "
-        "report's value for the same model; the report's own rows are in italics.",
+        (
+            f"Generated {m(data.generated)} from {len(data.board.runs)} run(s). Deltas (▲/▼) are run − the "
+            "Janus-Pro report's value for the same model; the report's own rows are in italics."
+        ),
         "",
     ]
     lines += [f"> ⚠ {m(n)}" for n in data.notes]

@@ -11,7 +11,7 @@ import io
 import math
 from dataclasses import dataclass
 
-from .collect import Board, Key, paper_value
+from .collect import Board, paper_value
 
 PAPER_COLOURS = ["#8c8c8c", "#b0b0b0", "#cfcfcf", "#6f6f6f"]
 RUN_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
@@ -53,7 +53,9 @@ def _png(fig) -> bytes:
 
 def _entries(board: Board) -> list[tuple[str, str, str | None]]:
     """(label, colour, paper model or None for a run) in display order: paper rows, then runs."""
-    out = [(f"{m} (paper)", PAPER_COLOURS[i % len(PAPER_COLOURS)], m) for i, m in enumerate(board.paper_models)]
+    out = [
+        (f"{m} (paper)", PAPER_COLOURS[i % len(PAPER_COLOURS)], m) for i, m in enumerate(board.paper_models)
+    ]
     out += [(r.label, RUN_COLOURS[i % len(RUN_COLOURS)], None) for i, r in enumerate(board.runs)]
     return out
 
@@ -135,6 +137,8 @@ def breakdown_plot(board: Board, task: str) -> Plot | None:
     ax.set_yticks(list(range(len(subsets))), [_label(s) for s in subsets], fontsize=8)
     ax.invert_yaxis()
     ax.set_title(_label(f"{task}: {metric} per category"), fontsize=10)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=min(len(series), 4), frameon=False)
+    ax.legend(
+        fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=min(len(series), 4), frameon=False
+    )
     ax.grid(axis="x", alpha=0.3)
     return Plot(f"{task}: {metric} per category", _png(fig))

@@ -78,7 +78,9 @@ def _score(record: dict[str, Any]) -> float | None:
 
 def _failure(record: dict[str, Any]) -> Failure:
     fields = [(k, v) for k, v in record.items() if k not in INTERNAL]
-    return Failure(str(record_id(record)), fields, record.get("prediction"), record.get("parsed"), record.get("error"))
+    return Failure(
+        str(record_id(record)), fields, record.get("prediction"), record.get("parsed"), record.get("error")
+    )
 
 
 def failures(run: RunResult, task: str, limit: int) -> FailureSet:
@@ -148,6 +150,13 @@ def gallery(run: RunResult, task: str, limit: int, size: int = 160, per_record: 
         paths = paths if isinstance(paths, list) else [paths]
         thumbs = [thumbnail(image_path(task_dir, p), size) for p in paths[:per_record]]
         items.append(
-            GalleryItem(str(record_id(rec)), rec.get("prompt"), verdicts[i][0], verdicts[i][1], rec.get("parsed"), thumbs)
+            GalleryItem(
+                str(record_id(rec)),
+                rec.get("prompt"),
+                verdicts[i][0],
+                verdicts[i][1],
+                rec.get("parsed"),
+                thumbs,
+            )
         )
     return Gallery(run.label, task, len(records), len(passed), len(failed), items)

@@ -39,10 +39,17 @@ def _delta(value: float, ref: float) -> float | None:
 
 
 def leaderboard(board: Board) -> Table:
-    header = ["run", "model", "weights", "date"] + [f"{t} {key_label(board.headline[t])}" for t in board.tasks]
+    header = ["run", "model", "weights", "date"] + [
+        f"{t} {key_label(board.headline[t])}" for t in board.tasks
+    ]
     rows = []
     for run in board.runs:
-        cells = [Cell(run.label), Cell(run.info.model), Cell(run.info.short_fingerprint or "—"), Cell(run.info.date)]
+        cells = [
+            Cell(run.label),
+            Cell(run.info.model),
+            Cell(run.info.short_fingerprint or "—"),
+            Cell(run.info.date),
+        ]
         for task in board.tasks:
             key = board.headline[task]
             value = run.value(task, key)
@@ -63,7 +70,11 @@ def leaderboard(board: Board) -> Table:
 def detail(board: Board, task: str) -> Table:
     """Every (metric, subset) of a task: each run's value (and delta), then the paper's models."""
     keys = board.task_keys(task)
-    models = [m for m in board.paper_models if any(not math.isnan(paper_value(board.paper, m, task, k)) for k in keys)]
+    models = [
+        m
+        for m in board.paper_models
+        if any(not math.isnan(paper_value(board.paper, m, task, k)) for k in keys)
+    ]
     having = [r for r in board.runs if r.scores["task"].eq(task).any()]
     header = ["metric", "subset"] + [r.label for r in having] + [f"{m} (paper)" for m in models]
     rows = []

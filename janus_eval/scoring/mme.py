@@ -66,7 +66,9 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     return Scored(per_sample, table(rows))
 
 
-def bootstrap(records: pd.DataFrame, settings: dict | None, counts: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
+def bootstrap(
+    records: pd.DataFrame, settings: dict | None, counts: np.ndarray
+) -> dict[tuple[str, str], np.ndarray]:
     """The table's values on many resamples at once (the fast path of `janus-eval compare`).
 
     `counts[b, i]` is how often record i is drawn in resample b; gives, per (metric, subset),

@@ -74,7 +74,9 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     return Scored(per_sample, table(rows))
 
 
-def bootstrap(records: pd.DataFrame, settings: dict | None, counts: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
+def bootstrap(
+    records: pd.DataFrame, settings: dict | None, counts: np.ndarray
+) -> dict[tuple[str, str], np.ndarray]:
     """The table's values on many resamples at once (the fast path of `janus-eval compare`).
 
     `counts[b, i]` is how often record i is drawn in resample b. Gives, per (metric, subset),
@@ -105,6 +107,8 @@ def bootstrap(records: pd.DataFrame, settings: dict | None, counts: np.ndarray) 
             f1_total = f1_total + np.where(present, values["f1"], 0.0)
             n_splits = n_splits + present
     if len(groups) > 1:
-        out[("f1_mean", "")] = np.divide(100 * f1_total, n_splits, out=np.full(len(counts), np.nan), where=n_splits > 0)
+        out[("f1_mean", "")] = np.divide(
+            100 * f1_total, n_splits, out=np.full(len(counts), np.nan), where=n_splits > 0
+        )
     out[("errors", "")] = sums[:, -1]
     return out
