@@ -223,3 +223,13 @@ def test_browser_runs_nothing_a_model_wrote(report, tmp_path):
     assert found["scripts"] == "1" and found["onerror"] == "0" and found["h1"] == "1"
     assert found["imgs"] == "14" and found["decoded"] == "14"  # every plot and thumbnail decodes
     assert int(found["tables"]) >= 6
+
+
+def test_report_bad_input_exits_2(report, tmp_path):
+    code, _, err = invoke("report", tmp_path / "nothing-here", "-o", tmp_path / "out")
+    assert code == 2 and "not a run folder" in err
+    unscored = tmp_path / "unscored"
+    shutil.copytree(report["runs"][0], unscored)
+    (unscored / "scores.csv").unlink()
+    code, _, err = invoke("report", unscored, "-o", tmp_path / "out")
+    assert code == 2 and "no scores.csv" in err and len(err.strip().splitlines()) == 1
