@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -40,6 +41,9 @@ def run(
     seed: int = typer.Option(0, "--seed", help="Run seed (image generation)."),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help="Allow non-safetensors weights (runs code)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", min=0, help="Data workers decoding images ahead of the model (default: 4 on CUDA, 0 on CPU)."
+    ),
 ) -> None:
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
     from .registry import resolve_tasks
@@ -50,8 +54,11 @@ def run(
     opts = RunOptions(
         model=model, output=output, run_id=run_id, limit=limit, batch_size=batch_size, demo=demo,
         data_dir=data_dir, device=device, dtype=dtype, seed=seed, allow_pickle=allow_pickle, progress=progress,
+        workers=workers,
     )  # fmt: skip
     store = run_tasks(task_list, opts)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return  # torchrun: rank 0 reports
     typer.echo(summary(store.read_scores()))
     typer.echo(f"run folder: {store.root}  (every variant: {store.root / 'scores.csv'})")
 

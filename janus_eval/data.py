@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,14 +66,32 @@ def to_rgb(value: Any) -> Image.Image:
     return img if img.mode == "RGB" else img.convert("RGB")
 
 
+class RowImages:
+    """The raw image values of one dataset row, read from the Arrow table on demand
+    (so a large dataset's images are never all held in memory)."""
+
+    def __init__(self, dataset, index: int, columns: list[str]):
+        self.dataset, self.index, self.columns = dataset, index, columns
+
+    def __call__(self) -> list[Any]:
+        if not self.columns:
+            return []
+        row = self.dataset[self.index]
+        return [row[c] for c in self.columns if row[c] is not None]
+
+
 @dataclass
 class Sample:
     id: str
     row: dict[str, Any]  # the text columns, under the dataset's own names
-    image_values: list[Any] = field(default_factory=list)  # raw values, decoded on demand
+    image_values: Any = None  # a list of raw image values, or a callable returning one
+
+    def raw_images(self) -> list[Any]:
+        values = self.image_values() if callable(self.image_values) else self.image_values
+        return list(values or [])
 
     def images(self) -> list[Image.Image]:
-        return [to_rgb(v) for v in self.image_values]
+        return [to_rgb(v) for v in self.raw_images()]
 
 
 def make_ids(rows: list[dict[str, Any]], id_columns: tuple[str, ...]) -> list[str]:
@@ -124,14 +142,7 @@ def _to_samples(task: TaskConfig, dataset) -> list[Sample]:
     ids = make_ids(rows, task.id_columns)
     image_cols = [c for c in task.image_columns if c in dataset.column_names]
     images = dataset.select_columns(image_cols) if image_cols else None
-    samples = []
-    for i, (sid, row) in enumerate(zip(ids, rows)):
-        values = []
-        if images is not None:
-            irow = images[i]
-            values = [irow[c] for c in image_cols if irow[c] is not None]
-        samples.append(Sample(sid, row, values))
-    return samples
+    return [Sample(sid, row, RowImages(images, i, image_cols)) for i, (sid, row) in enumerate(zip(ids, rows))]
 
 
 def _undecoded(dataset):
