@@ -4,7 +4,8 @@
 
 Scores the golden prediction files into two run folders each (the second with 5% of
 the answers flipped), then times `compare` (vectorised fast path) and, for scale,
-the generic path (the scorer called once per resample) on 50 resamples.
+the generic path (the scorer called once per resample) on 50 resamples; prints JSON.
+Target: a few seconds at most per task (the fast path), not minutes.
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import emit  # noqa: E402
 
 from janus_eval.compare import _counts, _per_resample, compare
 from janus_eval.registry import load_task
@@ -42,6 +48,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n-boot", type=int, default=1000)
     args = ap.parse_args()
+    figures = {"n_boot": args.n_boot, "tasks": {}}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for task, path in FILES.items():
@@ -60,12 +67,15 @@ def main() -> None:
             _per_resample(get_scorer(cfg.scorer))(frame, dict(cfg.scoring), counts)
             per_call = (time.perf_counter() - t0) / 50
             head = result.rows[result.rows["headline"]].iloc[0]
-            print(
-                f"{task}: {len(frame)} samples, {args.n_boot} resamples: compare {fast:.2f} s in all "
-                f"(fast path); the scorer per resample would take ~{2 * args.n_boot * per_call:.0f} s "
-                f"({per_call * 1000:.1f} ms a call). {head['metric']} delta {head['delta']:+.2f} "
-                f"[{head['ci_low']:+.2f}, {head['ci_high']:+.2f}] -> {head['verdict']}"
-            )
+            figures["tasks"][task] = {
+                "samples": len(frame),
+                "compare_s": round(fast, 3),
+                "scorer_per_resample_estimate_s": round(2 * args.n_boot * per_call, 1),
+                "scorer_call_ms": round(per_call * 1000, 2),
+                "headline": f"{head['metric']} {head['delta']:+.2f} [{head['ci_low']:+.2f}, {head['ci_high']:+.2f}]",
+                "verdict": head["verdict"],
+            }
+    emit("compare_speed", figures)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 
 A new "checkpoint" is simulated from the LLaVA-1.5-13B POPE answers: `churn` of the
 answers change (some right answers turn wrong, some wrong ones turn right) with a net
-accuracy drop of 0-4 points. Prints the F1-mean delta, its 95% interval and the verdict.
+accuracy drop of 0-4 points. Prints JSON: per case the F1-mean delta, its 95% interval
+and the verdict.
 """
 
 from __future__ import annotations
@@ -12,8 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import emit  # noqa: E402
 
 from janus_eval.compare import compare
 from janus_eval.registry import load_task
@@ -35,6 +41,7 @@ def main() -> None:
     args = ap.parse_args()
     rows = [json.loads(line) for line in GOLDEN.read_text().splitlines() if line.strip()]
     task = load_task("pope")
+    cases = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
 
@@ -57,10 +64,12 @@ def main() -> None:
                 for i in random.Random(2).sample(wrong, up):
                     new[i] = answer(new[i], right=True)
                 head = compare(base, run(f"new-{n}-{net}", new)).rows.query("headline").iloc[0]
-                print(
-                    f"n={n:<5} churn {args.churn:.0%} net accuracy -{net * 100:.0f} pt: F1-mean "
-                    f"{head['delta']:+.2f} [{head['ci_low']:+.2f}, {head['ci_high']:+.2f}] {head['verdict']}"
-                )
+                cases.append({
+                    "samples": n, "churn": args.churn, "net_accuracy_drop_pt": round(100 * net),
+                    "f1_mean_delta": round(head["delta"], 2),
+                    "ci95": [round(head["ci_low"], 2), round(head["ci_high"], 2)], "verdict": head["verdict"],
+                })  # fmt: skip
+    emit("gate_power", {"cases": cases})
 
 
 if __name__ == "__main__":
