@@ -111,6 +111,43 @@ def score(
     typer.echo(f"run folder: {store.root}")
 
 
+@app.command()
+def report(
+    runs: list[Path] = typer.Argument(..., help="Run folders (or results folders holding one run each)."),
+    output: Path = typer.Option(Path("report"), "-o", "--output", help="Folder for leaderboard.html/.md/.csv."),
+    failures: int = typer.Option(50, "--failures", min=0, help="Wrong answers shown per run and task (HTML)."),
+    gallery: int = typer.Option(24, "--gallery", min=0, help="Generated samples shown per run and task."),
+) -> None:
+    """Leaderboard of runs beside the Janus-Pro report: self-contained HTML, markdown, long CSV."""
+    from .report import build_report
+
+    for kind, path in build_report(runs, output, failure_limit=failures, gallery_limit=gallery).items():
+        typer.echo(f"{kind:<5} {path}")
+
+
+@app.command()
+def compare(
+    baseline: Path = typer.Argument(..., help="The baseline run folder."),
+    new: Path = typer.Argument(..., help="The run folder to check."),
+    tolerance: float = typer.Option(0.0, "--tolerance", min=0.0, help="Allowed drop, in the metric's units."),
+    tolerances: Optional[Path] = typer.Option(None, "--tolerances", help="YAML of per-metric tolerances."),
+    output: Optional[Path] = typer.Option(None, "--output", help="Also write the markdown table to this file."),
+    gate: str = typer.Option("headline", "--gate", help="headline: gate each task's headline; all: every metric."),
+    n_boot: int = typer.Option(1000, "--n-boot", min=100, help="Bootstrap resamples."),
+    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+) -> None:
+    """Regression gate: paired bootstrap of NEW - BASELINE; exit 1 on a regression, 2 on unusable input."""
+    from .compare import compare as compare_runs
+    from .store import atomic_write_text
+
+    result = compare_runs(baseline, new, tolerance, tolerances, n_boot, seed, gate)
+    text = result.markdown()
+    typer.echo(text)
+    if output is not None:
+        atomic_write_text(output, text)
+    raise typer.Exit(result.exit_code)
+
+
 @app.command("list")
 def list_(what: str = typer.Argument("tasks", help="tasks or models")) -> None:
     """List the registered tasks or the known models."""
@@ -158,7 +195,9 @@ def quiet_libraries() -> None:
 def main() -> None:
     quiet_libraries()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns (not raises) a typer.Exit's code here
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except UsageError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
