@@ -188,6 +188,17 @@ class JanusAdapter:
         self.model.eval()
         self._fingerprint: str | None = None
 
+    @classmethod
+    def from_model(cls, model, processor, name: str, roles: tuple[str, str] = PRO_ROLES) -> "JanusAdapter":
+        """Wrap a model already in memory (benchmarks with random weights, tests)."""
+        self = cls.__new__(cls)
+        self.model, self.processor, self.name, self.roles = model.eval(), processor, name, roles
+        self.processor.tokenizer.padding_side = "left"
+        self.device = str(next(model.parameters()).device)
+        self.dtype = str(next(model.parameters()).dtype).replace("torch.", "")
+        self.folder, self._fingerprint = None, "in-memory"
+        return self
+
     # --- understanding --------------------------------------------------
     def preparer(self) -> "JanusPreparer":
         """The CPU half of `answer` (tokenising, image preprocessing); picklable, so
