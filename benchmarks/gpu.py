@@ -118,6 +118,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--gen-images", type=int, default=0)
     ap.add_argument("--gen-batch-size", type=int, default=64)
+    ap.add_argument("--compile", action="store_true", help="static KV cache + compiled decode step")
     args = ap.parse_args()
 
     import torch
@@ -127,7 +128,8 @@ def main() -> None:
     assert torch.cuda.is_available(), "benchmarks/gpu.py needs a CUDA device"
     model, processor = janus_pro_7b("cuda")
     adapter = JanusAdapter.from_model(model, processor, "Janus-Pro-7B-architecture-random")
-    figures = {"device_name": torch.cuda.get_device_name(0),
+    adapter.compile = args.compile
+    figures = {"device_name": torch.cuda.get_device_name(0), "compile": args.compile,
                "params_b": round(sum(p.numel() for p in model.parameters()) / 1e9, 2)}  # fmt: skip
     if args.understand_samples:
         figures["understanding"] = understanding(adapter, args.understand_samples, args.batch_size, args.workers)

@@ -55,6 +55,9 @@ def run(
     seed: int = typer.Option(0, "--seed", help="Run seed (image generation)."),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help="Allow non-safetensors weights (runs code)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    compile: bool = typer.Option(
+        False, "--compile", help="Static KV cache and a compiled per-token step (faster decoding on CUDA)."
+    ),
     workers: Optional[int] = typer.Option(
         None, "--workers", min=0, help="Data workers decoding images ahead of the model (default: 4 on CUDA, 0 on CPU)."
     ),
@@ -77,7 +80,7 @@ def run(
     opts = RunOptions(
         model=model, output=output, run_id=run_id, limit=limit, batch_size=batch_size, demo=demo,
         data_dir=data_dir, device=device, dtype=dtype, seed=seed, allow_pickle=allow_pickle, progress=progress,
-        workers=workers,
+        workers=workers, compile=compile,
     )  # fmt: skip
     store = run_tasks(task_list, opts, judges)
     if int(os.environ.get("RANK", "0")) != 0:

@@ -42,6 +42,7 @@ class RunOptions:
     seed: int = 0
     allow_pickle: bool = False
     progress: bool = True
+    compile: bool = False  # static KV cache + compiled per-token step (CUDA)
     workers: int | None = None  # data workers; None: 4 on CUDA, 0 on CPU
     rank: int = 0  # torchrun: this process's rank and the world size
     world_size: int = 1
@@ -209,7 +210,7 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
     data = {t.name: load_samples(t, demo=opts.demo, data_dir=opts.data_dir, limit=opts.limit) for t in tasks}
     started = time.perf_counter()
     adapter = (load_model or default_loader)(
-        opts.model, device=opts.device, dtype=opts.dtype, allow_pickle=opts.allow_pickle
+        opts.model, device=opts.device, dtype=opts.dtype, allow_pickle=opts.allow_pickle, compile=opts.compile
     )
     manifest = manifest or {"run_id": run_id, "created": _now(), "tasks": {}, "timings": {}}
     manifest.update(

@@ -153,6 +153,7 @@ class JanusAdapter:
         device: str | None = None,
         dtype: str | None = None,
         allow_pickle: bool = False,
+        compile: bool = False,
     ):
         import torch
         from transformers import JanusForConditionalGeneration, JanusProcessor
@@ -187,6 +188,7 @@ class JanusAdapter:
         ).to(self.device)
         self.model.eval()
         self._fingerprint: str | None = None
+        self.compile = compile
 
     @classmethod
     def from_model(cls, model, processor, name: str, roles: tuple[str, str] = PRO_ROLES) -> "JanusAdapter":
@@ -197,6 +199,7 @@ class JanusAdapter:
         self.device = str(next(model.parameters()).device)
         self.dtype = str(next(model.parameters()).dtype).replace("torch.", "")
         self.folder, self._fingerprint = None, "in-memory"
+        self.compile = False
         return self
 
     # --- understanding --------------------------------------------------
@@ -222,6 +225,9 @@ class JanusAdapter:
             eos_token_id=tok.eos_token_id,
             pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
         )
+        if self.compile:
+            # A static KV cache: transformers then compiles the per-token step (CUDA graphs on GPU).
+            config.cache_implementation = "static"
         with torch.inference_mode():
             out = self.model.generate(**inputs, generation_config=config)
         new_tokens = out[:, inputs["input_ids"].shape[1] :].cpu()
