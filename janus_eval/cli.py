@@ -25,6 +25,18 @@ def summary(scores: pd.DataFrame) -> str:
     return rows[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-")
 
 
+def scoring_overrides(dpg_csv: Optional[Path], vqa_model: Optional[str], official_quirks: bool) -> dict:
+    """Scorer settings given on the command line (only those given)."""
+    out: dict = {}
+    if dpg_csv is not None:
+        out["csv"] = str(dpg_csv)
+    if vqa_model:
+        out["vqa_model"] = vqa_model
+    if official_quirks:
+        out["official_quirks"] = True
+    return out
+
+
 @app.command()
 def run(
     tasks: str = typer.Option(..., "--tasks", help="Comma-separated task names or groups (see `list tasks`)."),
@@ -40,16 +52,27 @@ def run(
     seed: int = typer.Option(0, "--seed", help="Run seed (image generation)."),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help="Allow non-safetensors weights (runs code)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    cfg: Optional[float] = typer.Option(None, "--cfg", help="Generation: CFG weight (task default 5)."),
+    temperature: Optional[float] = typer.Option(None, "--temperature", help="Generation: sampling temperature (default 1.0)."),
+    images_per_prompt: Optional[int] = typer.Option(None, "--images-per-prompt", min=1, help="Generation: images per prompt (default 4)."),
+    dpg_csv: Optional[Path] = typer.Option(None, "--dpg-csv", help="DPG-Bench question file dpg_bench.csv (default: cached download)."),
+    vqa_model: Optional[str] = typer.Option(None, "--vqa-model", help="DPG-Bench VQA judge: mplug (official) or a BLIP/ViLT VQA folder."),
+    official_quirks: bool = typer.Option(False, "--official-quirks", help="DPG-Bench: score with the official script's quirks."),
 ) -> None:
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
+    from .generation import with_generation_overrides
     from .registry import resolve_tasks
     from .runner import RunOptions
     from .runner import run as run_tasks
 
-    task_list = resolve_tasks(tasks)
+    task_list = [
+        with_generation_overrides(t, cfg=cfg, temperature=temperature, images_per_prompt=images_per_prompt)
+        for t in resolve_tasks(tasks)
+    ]
     opts = RunOptions(
         model=model, output=output, run_id=run_id, limit=limit, batch_size=batch_size, demo=demo,
         data_dir=data_dir, device=device, dtype=dtype, seed=seed, allow_pickle=allow_pickle, progress=progress,
+        scoring=scoring_overrides(dpg_csv, vqa_model, official_quirks),
     )  # fmt: skip
     store = run_tasks(task_list, opts)
     typer.echo(summary(store.read_scores()))
@@ -63,12 +86,16 @@ def score(
     output: Path = typer.Option(Path("results"), "--output", help="Results folder; the run goes in OUTPUT/RUN_ID."),
     run_id: Optional[str] = typer.Option(None, "--run-id", help="Name of the run folder."),
     model: str = typer.Option("external", "--model", help="Which model made the predictions (for the paper column)."),
+    dpg_csv: Optional[Path] = typer.Option(None, "--dpg-csv", help="DPG-Bench question file dpg_bench.csv (default: cached download)."),
+    vqa_model: Optional[str] = typer.Option(None, "--vqa-model", help="DPG-Bench VQA judge: mplug (official) or a BLIP/ViLT VQA folder."),
+    official_quirks: bool = typer.Option(False, "--official-quirks", help="DPG-Bench: score with the official script's quirks."),
 ) -> None:
     """Score saved or external predictions into a run folder, as `run` would."""
     from .registry import load_task
     from .runner import score_file
 
-    store = score_file(load_task(task), samples, output, run_id, model)
+    scoring = scoring_overrides(dpg_csv, vqa_model, official_quirks)
+    store = score_file(load_task(task), samples, output, run_id, model, scoring=scoring)
     typer.echo(summary(store.read_scores()))
     typer.echo(f"run folder: {store.root}")
 

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from .data import ImageError, Sample, load_samples, make_ids
 from .errors import UsageError
+from .generation import draw_samples
 from .judges import Judges
 from .models.base import Ask, ModelAdapter
 from .paper import with_paper
@@ -41,6 +42,7 @@ class RunOptions:
     seed: int = 0
     allow_pickle: bool = False
     progress: bool = True
+    scoring: dict[str, Any] = field(default_factory=dict)  # scorer settings from the command line
 
 
 def default_run_id(model: str) -> str:
@@ -112,18 +114,21 @@ def answer_samples(
     return len(samples) - len(todo)
 
 
-TASK_RUNNERS: dict[str, Callable[..., int]] = {"understanding": answer_samples}
+TASK_RUNNERS: dict[str, Callable[..., int]] = {"understanding": answer_samples, "generation": draw_samples}
 
 
 # --- scoring ------------------------------------------------------------------
-def score_records(task: TaskConfig, records: list[dict[str, Any]], judges: Judges | None):
-    """Run the task's scorer; returns (records with parsed/score, table with a task column)."""
+def score_records(
+    task: TaskConfig, records: list[dict[str, Any]], judges: Judges | None, extra: dict[str, Any] | None = None
+):
+    """Run the task's scorer with its settings plus `extra` (the image folder, command-line
+    settings); returns (records with parsed/score, table with a task column)."""
     frame = pd.DataFrame.from_records(records)
     if "error" not in frame:
         frame["error"] = None
     frame["error"] = frame["error"].astype(object).where(frame["error"].notna(), None)
     try:
-        scored = get_scorer(task.scorer)(frame, task.scoring, judges)
+        scored = get_scorer(task.scorer)(frame, {**task.scoring, **(extra or {})}, judges)
     except KeyError as exc:
         raise UsageError(f"task {task.name}: the samples have no column {exc}, which its scorer needs") from exc
     for col in scored.per_sample.columns:
@@ -169,6 +174,7 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
 
     run_id = safe_name(opts.run_id or default_run_id(opts.model), "run id")
     store = RunStore(Path(opts.output) / run_id)
+    judges = judges if judges is not None else Judges(demo=opts.demo)
     manifest = store.read_manifest()
     # Cheap checks and data first: bad input fails before a model is loaded.
     check_resume(manifest, opts.model, tasks)
@@ -199,7 +205,8 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
         t1 = time.perf_counter()
         wanted = {s.id for s in data[task.name].samples}
         records = [r for r in store.read_records(task.name) if r["sample_id"] in wanted]
-        records, table = score_records(task, records, judges)
+        extra = {"image_root": str(store.task_dir(task.name)), **({"device": opts.device} if opts.device else {})}
+        records, table = score_records(task, records, judges, {**extra, **opts.scoring})
         store.rewrite_records(task.name, records)
         tables.append(table)
         manifest["timings"][task.name] = {"answer_s": round(t1 - t0, 3), "score_s": round(time.perf_counter() - t1, 3)}
@@ -235,12 +242,20 @@ def read_samples_file(path: Path, task: TaskConfig) -> list[dict[str, Any]]:
 
 
 def score_file(
-    task: TaskConfig, path: Path, output: Path, run_id: str | None, model: str, judges: Judges | None = None
+    task: TaskConfig,
+    path: Path,
+    output: Path,
+    run_id: str | None,
+    model: str,
+    judges: Judges | None = None,
+    scoring: dict[str, Any] | None = None,
 ) -> RunStore:
     rows = read_samples_file(Path(path), task)
     ids = make_ids(rows, task.id_columns)
     records = [{"sample_id": i, **r, "error": r.get("error")} for i, r in zip(ids, rows)]
-    records, table = score_records(task, records, judges)
+    # Image paths in a samples file are relative to the file's folder.
+    extra = {"image_root": str(Path(path).resolve().parent), **(scoring or {})}
+    records, table = score_records(task, records, judges, extra)
     run_id = safe_name(run_id or f"score-{task.name}-{Path(path).stem.replace('.', '-')}", "run id")
     final = Path(output) / run_id
     if final.exists():

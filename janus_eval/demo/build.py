@@ -100,6 +100,20 @@ def mme_rows() -> list[dict]:
     return rows
 
 
+DPG_DEMO_ITEMS = ["partiprompts302", "COCOval2014000000053916", "COCOval2014000000126671"]
+
+
+@demo("dpgbench")
+def dpgbench_rows() -> list[dict]:
+    """Three real DPG-Bench prompts; their questions are in dpgbench_questions.csv (hand-written
+    in the schema of the official dpg_bench.csv, for demo runs only)."""
+    import json
+
+    path = DEMO_DIR.parent / "data_files" / "dpg_bench" / "prompts.jsonl"
+    rows = {r["item_id"]: r for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+    return [{"item_id": i, "prompt": rows[i]["prompt"]} for i in DPG_DEMO_ITEMS]
+
+
 def build(name: str, out_dir: Path = DEMO_DIR) -> Path:
     from datasets import Dataset, Features, Image as ImageFeature, Value
 
@@ -114,5 +128,7 @@ def build(name: str, out_dir: Path = DEMO_DIR) -> Path:
 
 
 if __name__ == "__main__":
-    for task in BUILDERS:
+    import sys
+
+    for task in sys.argv[1:] or BUILDERS:
         print(build(task))

@@ -47,8 +47,18 @@ def _torch_device(device: str | None) -> str:
 class TransformersVQA:
     """A BLIP or ViLT VQA model through transformers, batched."""
 
-    def __init__(self, model, processor, *, name: str, device: str = "cpu", batch_size: int = 32):
+    def __init__(
+        self,
+        model,
+        processor,
+        *,
+        name: str,
+        device: str = "cpu",
+        batch_size: int = 32,
+        max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+    ):
         self.model = model.to(device).eval()
+        self.max_new_tokens = max_new_tokens
         self.processor = processor
         self.name = name
         self.device = device
@@ -105,7 +115,7 @@ class TransformersVQA:
                 logits = self.model(**inputs).logits
                 labels = self.model.config.id2label
                 return [str(labels[int(i)]).strip() for i in logits.argmax(-1).tolist()]
-            ids = self.model.generate(**inputs, max_new_tokens=DEFAULT_MAX_NEW_TOKENS)
+            ids = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens)
         return [a.strip() for a in self.processor.batch_decode(ids, skip_special_tokens=True)]
 
     def describe(self) -> dict[str, Any]:
@@ -180,6 +190,7 @@ def demo_vqa_judge(device: str | None = "cpu") -> TransformersVQA:
             bos_token_id=vocab["[DEC]"],
             sep_token_id=vocab["[SEP]"],
             pad_token_id=vocab["[PAD]"],
+            initializer_range=0.5,
         ),
         vision_config=dict(
             hidden_size=32,
@@ -188,6 +199,7 @@ def demo_vqa_judge(device: str | None = "cpu") -> TransformersVQA:
             num_attention_heads=2,
             image_size=DEMO_IMAGE_SIZE,
             patch_size=16,
+            initializer_range=0.5,
         ),
         projection_dim=32,
     )
@@ -195,9 +207,15 @@ def demo_vqa_judge(device: str | None = "cpu") -> TransformersVQA:
     torch.manual_seed(0)
     try:
         model = BlipForQuestionAnswering(config)
+        # Random weights answer with random words; favour the two answers DPG-Bench asks for
+        # and stop after one word, so demo scores vary with the image and the question.
+        with torch.no_grad():
+            model.text_decoder.cls.predictions.bias[[vocab["yes"], vocab["no"]]] += 30.0
     finally:
         torch.random.set_rng_state(state)
-    return TransformersVQA(model, processor, name="demo-random-blip-vqa", device=_torch_device(device))
+    return TransformersVQA(
+        model, processor, name="demo-random-blip-vqa", device=_torch_device(device), max_new_tokens=1
+    )
 
 
 def load_vqa_judge(

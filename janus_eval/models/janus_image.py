@@ -124,6 +124,7 @@ def sample_image_tokens(
     next_position = mask.sum(-1, keepdim=True)
 
     language_model = model.model.language_model
+    cache_kw = _cache_keyword(language_model)
     head = model.model.generation_head
     generated = torch.zeros((batch, n_tokens), dtype=torch.long, device=device)
     with torch.inference_mode():
@@ -134,10 +135,10 @@ def sample_image_tokens(
                 inputs_embeds=inputs_embeds,
                 attention_mask=mask,
                 position_ids=positions,
-                cache=cache,
                 use_cache=True,
+                **{cache_kw: cache},
             )
-            cache = out.cache
+            cache = getattr(out, cache_kw)
             logits = head(out.last_hidden_state[:, -1, :])
             logit_cond = logits[0::2, :]
             logit_uncond = logits[1::2, :]
@@ -150,6 +151,13 @@ def sample_image_tokens(
             mask = torch.cat([mask, mask.new_ones((2 * batch, 1))], dim=1)
             positions = next_position + step
     return generated
+
+
+def _cache_keyword(language_model) -> str:
+    """transformers renamed `past_key_values` to `cache` (5.2x); accept both."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(language_model.forward).parameters else "past_key_values"
 
 
 def decode_images(model, image_tokens) -> list[Image.Image]:
@@ -178,7 +186,7 @@ def _jobs(tokenizer, draws: Sequence[Draw], roles: tuple[str, str]) -> list[_Job
     for d, req in enumerate(draws):
         if len(req.seeds) != req.n_images:
             raise ValueError(f"draw {d}: {req.n_images} images but {len(req.seeds)} seeds")
-        ids = tuple(prompt_token_ids(tokenizer, generation_prompt(req.prompt, roles)))
+        ids = tuple(prompt_token_ids(tokenizer, generation_prompt(req.prompt, roles, req.system_prompt)))
         for k, seed in enumerate(req.seeds):
             jobs.append(_Job(d, k, ids, int(seed), float(req.cfg), float(req.temperature)))
     return jobs

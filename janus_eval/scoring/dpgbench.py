@@ -19,9 +19,10 @@ Two behaviours (`official_quirks` in the task's scoring settings):
   before dependency zeroing; a prompt with a dangling dependency is left out.
 The table's `mode` row says which ran.
 
-Records: `item_id` (the prompt stem), `image` (the grid's path, absolute or
-relative to the `image_root` setting), `n_images` (tiles in the grid, 4 if
-absent). Settings: `csv` (question file; else --dpg-csv / cache / download via
+Records: `item_id` (the prompt stem), `prediction` (the grid image's path,
+absolute or relative to the `image_root` setting: the run's task folder, or the
+samples file's folder for `janus-eval score`), `n_images` (tiles in the grid, 4
+if absent). Settings: `csv` (question file; else --dpg-csv / cache / download via
 `judges.dpg_questions`), `official_quirks`, `image_root`, `vqa_model`,
 `vqa_batch_size`, `device`.
 """
@@ -156,7 +157,10 @@ def _image_path(value: str, root: str | None) -> Path:
 
 def _tiles(record: dict[str, Any], root: str | None) -> list[Image.Image]:
     n = int(record.get("n_images") or MAX_TILES)
-    path = _image_path(str(record["image"]), root)
+    value = record.get("prediction")
+    if not value:
+        raise ValueError("the record has no image path in `prediction`")
+    path = _image_path(str(value), root)
     with Image.open(path) as img:
         img.load()
         return split_grid(img.convert("RGB"), n)
@@ -237,7 +241,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
 
     mean = lambda xs: 100.0 * sum(xs) / len(xs) if xs else float("nan")  # noqa: E731
     rows = [("overall", "", mean(prompt_scores), len(prompt_scores))]
-    rows += [("category", c, mean(v), len(v)) for c, v in sorted(by_l1.items())]
+    rows += [("score", c, mean(v), len(v)) for c, v in sorted(by_l1.items())]
     rows += [("subcategory", c, mean(v), len(v)) for c, v in sorted(by_l2.items())]
     rows += [
         ("failed", "", float(len(failures)), len(ok)),
