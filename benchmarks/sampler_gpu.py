@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import torch  # noqa: E402
+from official_loop import official_generate, per_row_generators  # noqa: E402
 
 from janus_eval.models.janus_image import (  # noqa: E402
     decode_images,
@@ -32,12 +33,13 @@ from janus_eval.models.janus_image import (  # noqa: E402
     multinomial_per_row,
     sample_image_tokens,
 )
-from official_loop import official_generate, per_row_generators  # noqa: E402
 
 SIZES = {  # text model shapes of Janus-Pro-1B and Janus-Pro-7B
     "1b": dict(hidden_size=2048, num_hidden_layers=24, num_attention_heads=16, intermediate_size=5632),
     "7b": dict(hidden_size=4096, num_hidden_layers=30, num_attention_heads=32, intermediate_size=11008),
-    "mini": dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128),  # smoke test
+    "mini": dict(
+        hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128
+    ),  # smoke test
 }
 BOS, PAD, BOI, VOCAB = 100000, 100015, 100016, 102400
 
@@ -51,7 +53,13 @@ class _Proc:
 
 
 def build(size: str, dtype: torch.dtype, device: torch.device):
-    from transformers import JanusConfig, JanusForConditionalGeneration, JanusVisionConfig, JanusVQVAEConfig, LlamaConfig
+    from transformers import (
+        JanusConfig,
+        JanusForConditionalGeneration,
+        JanusVisionConfig,
+        JanusVQVAEConfig,
+        LlamaConfig,
+    )
 
     s = SIZES[size]
     text = LlamaConfig(
@@ -61,9 +69,19 @@ def build(size: str, dtype: torch.dtype, device: torch.device):
     vision = dict(projection_dim=s["hidden_size"])
     vq = dict(projection_dim=s["hidden_size"], image_token_embed_dim=s["hidden_size"])
     if size == "mini":  # 64 px, 16 image tokens, a small VQ decoder
-        vision.update(image_size=64, num_image_tokens=16, hidden_size=32, num_hidden_layers=1, num_attention_heads=2)
-        vq.update(num_patches=4, base_channels=32, latent_channels=32, channel_multiplier=[1, 1, 1, 1, 1], num_res_blocks=1)
-    config = JanusConfig(text_config=text, vision_config=JanusVisionConfig(**vision), vq_config=JanusVQVAEConfig(**vq))
+        vision.update(
+            image_size=64, num_image_tokens=16, hidden_size=32, num_hidden_layers=1, num_attention_heads=2
+        )
+        vq.update(
+            num_patches=4,
+            base_channels=32,
+            latent_channels=32,
+            channel_multiplier=[1, 1, 1, 1, 1],
+            num_res_blocks=1,
+        )
+    config = JanusConfig(
+        text_config=text, vision_config=JanusVisionConfig(**vision), vq_config=JanusVQVAEConfig(**vq)
+    )
     torch.manual_seed(0)
     old = torch.get_default_dtype()
     torch.set_default_dtype(dtype)
@@ -131,7 +149,9 @@ def main() -> None:
         entropy.append(float(-(p * p.clamp_min(1e-30).log()).sum(-1).mean()))
         return multinomial_per_row(probs, generators)
 
-    mine = sample_image_tokens(model, [ids[p] for p, _ in jobs], gens, pad_token_id=PAD, row_sampler=recording).cpu()
+    mine = sample_image_tokens(
+        model, [ids[p] for p, _ in jobs], gens, pad_token_id=PAD, row_sampler=recording
+    ).cpu()
     result["mean_entropy_nats"] = round(sum(entropy) / len(entropy), 2)
     token_diff = image_diff = 0
     first_diff = []
@@ -154,7 +174,9 @@ def main() -> None:
         want, _ = official_generate(
             model, _Proc(), ids[p], parallel_size=1, image_token_num_per_image=n_tok, img_size=img
         )
-        got = sample_image_tokens(model, [ids[p]], [torch.Generator(device=cuda).manual_seed(seeds[(p, 0)])], pad_token_id=PAD)
+        got = sample_image_tokens(
+            model, [ids[p]], [torch.Generator(device=cuda).manual_seed(seeds[(p, 0)])], pad_token_id=PAD
+        )
         same += int(torch.equal(got.cpu(), want.cpu()))
     result["exact_vs_official_global_rng"] = {"images": len(ids), "identical": same}
 
@@ -185,7 +207,7 @@ def main() -> None:
     for bs in [int(b) for b in args.batch_sizes.split(",")]:
         batch = [ids[i % len(ids)] for i in range(bs)]
         g = [torch.Generator(device=cuda).manual_seed(i) for i in range(bs)]
-        tokens, t = sync_time(lambda: sample_image_tokens(model, batch, g, pad_token_id=PAD))
+        tokens, t = sync_time(lambda b=batch, g=g: sample_image_tokens(model, b, g, pad_token_id=PAD))
         speed[bs] = round(t / bs, 3)
     result["sampler_s_per_image"] = speed
     _, t = sync_time(lambda: decode_images(model, tokens[:16]))

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PIL import Image
 from tqdm import tqdm
@@ -58,7 +59,9 @@ def save_png(img: Image.Image, path: Path) -> None:
 
 
 @layout("dpg_grid")
-def write_dpg_grid(task_dir: Path, sample: Sample, images: list[Image.Image], task: TaskConfig) -> dict[str, Any]:
+def write_dpg_grid(
+    task_dir: Path, sample: Sample, images: list[Image.Image], task: TaskConfig
+) -> dict[str, Any]:
     """DPG-Bench: `images/<prompt stem>.png`, the images tiled 2x2 without padding."""
     stem = safe_name(str(sample.row.get("item_id", sample.id)), "DPG-Bench item id")
     rel = Path("images") / f"{stem}.png"
@@ -72,11 +75,15 @@ def generation_settings(task: TaskConfig) -> dict[str, Any]:
     if not isinstance(n, int) or n < 1:
         raise UsageError(f"--images-per-prompt must be a positive integer (got {n})")
     if settings.get("layout") == "dpg_grid" and n > MAX_TILES:
-        raise UsageError(f"task {task.name} tiles its images 2x2: --images-per-prompt must be 1 to {MAX_TILES}")
+        raise UsageError(
+            f"task {task.name} tiles its images 2x2: --images-per-prompt must be 1 to {MAX_TILES}"
+        )
     if float(settings["temperature"]) <= 0:
         raise UsageError(f"--temperature must be > 0 (got {settings['temperature']})")
     if settings.get("layout") not in LAYOUTS:
-        raise UsageError(f"task {task.name}: unknown image layout '{settings.get('layout')}'; known: {', '.join(LAYOUTS)}")
+        raise UsageError(
+            f"task {task.name}: unknown image layout '{settings.get('layout')}'; known: {', '.join(LAYOUTS)}"
+        )
     return settings
 
 

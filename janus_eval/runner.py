@@ -24,7 +24,7 @@ from .models.base import Ask, ModelAdapter
 from .paper import with_paper
 from .prompts import build_prompt
 from .registry import TaskConfig
-from .scoring import get_scorer
+from .scoring import get_preflight, get_scorer
 from .store import RunStore, safe_name
 
 
@@ -179,6 +179,10 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
     # Cheap checks and data first: bad input fails before a model is loaded.
     check_resume(manifest, opts.model, tasks)
     data = {t.name: load_samples(t, demo=opts.demo, data_dir=opts.data_dir, limit=opts.limit) for t in tasks}
+    for task in tasks:  # question files, judges: checked before hours of generation
+        preflight = get_preflight(task.scorer)
+        if preflight is not None:
+            preflight({**task.scoring, **opts.scoring}, judges)
     started = time.perf_counter()
     adapter = (load_model or default_loader)(
         opts.model, device=opts.device, dtype=opts.dtype, allow_pickle=opts.allow_pickle

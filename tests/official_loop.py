@@ -42,11 +42,15 @@ def official_generate(
 
     inputs_embeds = mmgpt.get_input_embeddings()(tokens)
 
-    generated_tokens = torch.zeros((parallel_size, image_token_num_per_image), dtype=torch.int).to(mmgpt.device)
+    generated_tokens = torch.zeros((parallel_size, image_token_num_per_image), dtype=torch.int).to(
+        mmgpt.device
+    )
 
     for i in range(image_token_num_per_image):
         outputs = mmgpt.model.language_model(
-            inputs_embeds=inputs_embeds, use_cache=True, **{CACHE: getattr(outputs, CACHE) if i != 0 else None}
+            inputs_embeds=inputs_embeds,
+            use_cache=True,
+            **{CACHE: getattr(outputs, CACHE) if i != 0 else None},  # noqa: F821 (as the official code)
         )
         hidden_states = outputs.last_hidden_state
 
@@ -79,8 +83,8 @@ def per_row_generators(seeds, device="cpu"):
     gens = [torch.Generator(device=device).manual_seed(s) for s in seeds]
 
     def multinomial(probs, num_samples=1):
-        return torch.cat([torch.multinomial(probs[r : r + 1], num_samples, generator=g) for r, g in enumerate(gens)])
+        return torch.cat(
+            [torch.multinomial(probs[r : r + 1], num_samples, generator=g) for r, g in enumerate(gens)]
+        )
 
     return multinomial
-
-

@@ -14,8 +14,7 @@ from PIL import Image
 
 from janus_eval.errors import UsageError
 from janus_eval.grid import make_grid, split_grid, tile_boxes
-from janus_eval.judges import Judges
-from janus_eval.judges import dpg_questions
+from janus_eval.judges import Judges, dpg_questions
 from janus_eval.judges.dpg_questions import git_blob_id, resolve_dpg_csv
 from janus_eval.judges.vqa import MPlugVQA, TransformersVQA, demo_vqa_judge, load_vqa_judge
 from janus_eval.scoring import dpgbench
@@ -36,7 +35,13 @@ CSV = HEADER + (
 )
 Q = {
     "a0": ["Is there a cat?", "Is the cat red?", "Is this a photo?"],
-    "b1": ["Is there a dog?", "Is the dog blue?", "Is the dog next to a ball?", "Are there two balls?", "Is it sunny?"],
+    "b1": [
+        "Is there a dog?",
+        "Is the dog blue?",
+        "Is the dog next to a ball?",
+        "Are there two balls?",
+        "Is it sunny?",
+    ],
 }
 # The judge's answers, per item and tile (official order: top-left, top-right, bottom-left,
 # bottom-right). Only an exact "yes" counts: "Yes" and "yes." are wrong answers.
@@ -123,7 +128,12 @@ def test_grid_is_2x2_without_padding_in_the_official_crop_order():
     tiles = [Image.new("RGB", (32, 32), c) for c in ["red", "green", "blue", "white"]]
     grid = make_grid(tiles)
     assert grid.size == (64, 64)
-    assert tile_boxes(4, 384) == [(0, 0, 384, 384), (384, 0, 768, 384), (0, 384, 384, 768), (384, 384, 768, 768)]
+    assert tile_boxes(4, 384) == [
+        (0, 0, 384, 384),
+        (384, 0, 768, 384),
+        (0, 384, 384, 768),
+        (384, 384, 768, 768),
+    ]
     assert grid.getpixel((0, 0)) == (255, 0, 0) and grid.getpixel((31, 31)) == (255, 0, 0)
     assert grid.getpixel((32, 0)) == (0, 128, 0) and grid.getpixel((0, 32)) == (0, 0, 255)
     back = split_grid(grid, 4)
@@ -158,7 +168,8 @@ def test_load_questions_rejects_bad_files(tmp_path):
     with pytest.raises(UsageError, match="line 2"):
         load_questions(bad)
     split = HEADER + "".join(
-        f"{item},t,,{n},0,entity,whole,entity - whole (x),Q{n}?\n" for item, n in [("x", 1), ("y", 1), ("x", 2)]
+        f"{item},t,,{n},0,entity,whole,entity - whole (x),Q{n}?\n"
+        for item, n in [("x", 1), ("y", 1), ("x", 2)]
     )
     bad.write_text(split)
     with pytest.raises(UsageError, match="not consecutive"):
@@ -193,7 +204,13 @@ def test_scorer_on_grids_with_hand_computed_numbers(tmp_path, csv_path, quirks):
         {"item_id": "b1", "prompt": "p", "prediction": "images/missing.png", "n_images": 4},  # no file
     ])  # fmt: skip
     records["error"] = None
-    records.loc[len(records)] = {"item_id": "a0", "prompt": "p", "prediction": None, "n_images": 4, "error": "oom"}
+    records.loc[len(records)] = {
+        "item_id": "a0",
+        "prompt": "p",
+        "prediction": None,
+        "n_images": 4,
+        "error": "oom",
+    }
     judge = OracleJudge()
     settings = {"csv": str(csv_path), "image_root": str(tmp_path), "official_quirks": quirks}
     scored = dpgbench.score(records, settings, Judges(vqa=judge))
@@ -209,7 +226,9 @@ def test_scorer_on_grids_with_hand_computed_numbers(tmp_path, csv_path, quirks):
     assert t.loc[("overall", ""), "n"] == (1 if quirks else 2)
     # per sample: the prompt score, the answers, and why a prompt was left out
     assert scored.per_sample.loc[1, "score"] == pytest.approx(0.5)
-    assert json.loads(scored.per_sample.loc[1, "parsed"])["tile_scores"] == pytest.approx([1.0, 0.2, 0.4, 0.4])
+    assert json.loads(scored.per_sample.loc[1, "parsed"])["tile_scores"] == pytest.approx(
+        [1.0, 0.2, 0.4, 0.4]
+    )
     assert "no questions" in scored.per_sample.loc[2, "parsed"]
     assert scored.per_sample.loc[4, "score"] is None
     # the judge saw every (tile, question) of the scored prompts, and nothing else
@@ -304,7 +323,13 @@ def test_demo_judge_is_a_random_blip_vqa_that_really_runs():
 
 def test_transformers_backend_loads_blip_and_vilt_folders(tmp_path):
     import torch
-    from transformers import BertTokenizerFast, ViltConfig, ViltForQuestionAnswering, ViltImageProcessor, ViltProcessor
+    from transformers import (
+        BertTokenizerFast,
+        ViltConfig,
+        ViltForQuestionAnswering,
+        ViltImageProcessor,
+        ViltProcessor,
+    )
 
     demo = demo_vqa_judge()
     demo.model.save_pretrained(tmp_path / "blip")
@@ -314,7 +339,9 @@ def test_transformers_backend_loads_blip_and_vilt_folders(tmp_path):
     assert blip.kind == "blip"
     assert len(blip.answer(img, ["Is it red?"])) == 1
 
-    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "is", "it", "red", "?"])}
+    vocab = {
+        w: i for i, w in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "is", "it", "red", "?"])
+    }
     torch.manual_seed(0)
     config = ViltConfig(
         vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
@@ -378,7 +405,10 @@ def test_run_dpgbench_end_to_end(cli, tmp_path):
     assert [p.name for p in images] == ["COCOval2014000000053916.png", "partiprompts302.png"]
     assert all(Image.open(p).size == (64, 64) for p in images)  # 2x2 grid of 32 px tiny images
     records = [json.loads(x) for x in (run_dir / "dpgbench" / "samples.jsonl").read_text().splitlines()]
-    assert [r["prediction"] for r in records] == ["images/partiprompts302.png", "images/COCOval2014000000053916.png"]
+    assert [r["prediction"] for r in records] == [
+        "images/partiprompts302.png",
+        "images/COCOval2014000000053916.png",
+    ]
     assert all(0.0 <= r["score"] <= 1.0 and json.loads(r["parsed"])["answers"] for r in records)
     scores = pd.read_csv(run_dir / "scores.csv", keep_default_na=False).set_index(["metric", "subset"])
     assert scores.loc[("overall", ""), "n"] == 2
@@ -411,7 +441,9 @@ def test_run_dpgbench_end_to_end(cli, tmp_path):
     )  # fmt: skip
     assert code == 0, err
     assert Image.open(tmp_path / "dpg1" / "dpgbench" / "images" / "partiprompts302.png").size == (32, 32)
-    quirky = pd.read_csv(tmp_path / "dpg1" / "scores.csv", keep_default_na=False).set_index(["metric", "subset"])
+    quirky = pd.read_csv(tmp_path / "dpg1" / "scores.csv", keep_default_na=False).set_index(
+        ["metric", "subset"]
+    )
     assert ("mode", "official_quirks") in quirky.index
     assert float(quirky.loc[("failed", ""), "value"]) == 1  # the demo file's first item loses question 1
     code, _, err = cli(
@@ -427,7 +459,27 @@ def test_grid_images_do_not_depend_on_batch_size(tmp_path):
 
     grids = {}
     for bs in (1, 8):
-        opts = RunOptions(model="janus-tiny", output=tmp_path, run_id=f"bs{bs}", batch_size=bs, demo=True, progress=False)
+        opts = RunOptions(
+            model="janus-tiny", output=tmp_path, run_id=f"bs{bs}", batch_size=bs, demo=True, progress=False
+        )
         store = run(resolve_tasks("dpgbench"), opts)
-        grids[bs] = {p.name: p.read_bytes() for p in sorted((store.task_dir("dpgbench") / "images").iterdir())}
+        grids[bs] = {
+            p.name: p.read_bytes() for p in sorted((store.task_dir("dpgbench") / "images").iterdir())
+        }
     assert grids[1] == grids[8] and len(grids[1]) == 3
+
+
+def test_run_fails_before_drawing_when_judge_or_questions_are_missing(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr("janus_eval.judges.vqa.modelscope_available", lambda: False)
+    demo_csv = str(dpg_questions.DEMO_CSV)
+    code, _, err = cli(
+        "run", "--tasks", "dpgbench", "--model", "janus-tiny", "--limit", "1", "--output", tmp_path,
+        "--run-id", "pf", "--dpg-csv", demo_csv,
+    )  # fmt: skip
+    assert code == 2 and "modelscope" in err
+    code, _, err = cli(
+        "run", "--tasks", "dpgbench", "--model", "janus-tiny", "--limit", "1", "--output", tmp_path,
+        "--run-id", "pf", "--dpg-csv", str(tmp_path / "missing.csv"), "--vqa-model", str(tmp_path),
+    )  # fmt: skip
+    assert code == 2 and "--dpg-csv" in err
+    assert not (tmp_path / "pf").exists()  # nothing was drawn or written

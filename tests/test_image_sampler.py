@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from official_loop import official_generate, per_row_generators
 
 from janus_eval.models.base import Draw
 from janus_eval.models.janus_image import (
@@ -16,8 +17,6 @@ from janus_eval.models.janus_image import (
     prompt_token_ids,
 )
 from janus_eval.models.tiny import TINY_IMAGE_SIZE, tiny_path
-
-from official_loop import official_generate, per_row_generators
 
 torch.set_num_threads(1)
 
@@ -55,7 +54,9 @@ def tiny_settings(model):
 
 def test_generation_prompt_is_the_official_sft_template():
     assert generation_prompt("a dog") == "<|User|>: a dog\n\n<|Assistant|>:<begin_of_image>"
-    assert generation_prompt("a dog", roles=("User", "Assistant")) == "User: a dog\n\nAssistant:<begin_of_image>"
+    assert (
+        generation_prompt("a dog", roles=("User", "Assistant")) == "User: a dog\n\nAssistant:<begin_of_image>"
+    )
 
 
 def test_prompt_ids_start_with_bos_and_end_with_begin_of_image(tiny):
@@ -105,7 +106,9 @@ def test_batched_sampler_matches_official_loop_per_prompt(tiny, cfg, temperature
     """Prompts of different lengths in one left-padded batch give exactly the official tokens."""
     model, processor = tiny
     n = 4
-    draws = [Draw(p, n, seeds_for(f"p{i}", n), cfg=cfg, temperature=temperature) for i, p in enumerate(PROMPTS)]
+    draws = [
+        Draw(p, n, seeds_for(f"p{i}", n), cfg=cfg, temperature=temperature) for i, p in enumerate(PROMPTS)
+    ]
     got = draw_tokens(model, processor, draws, batch_size=16)
     images = draw(model, processor, draws, batch_size=16)
     lengths = {len(prompt_token_ids(processor.tokenizer, generation_prompt(p))) for p in PROMPTS}
@@ -175,7 +178,9 @@ def test_mixed_settings_in_one_call_each_use_their_own(tiny):
 
 def test_decode_gives_rgb_pil_images_of_the_model_size(tiny):
     model, processor = tiny
-    images = draw(model, processor, [Draw(PROMPTS[0], 2, seeds_for("p", 2)), Draw("a cat", 1, [7])], batch_size=2)
+    images = draw(
+        model, processor, [Draw(PROMPTS[0], 2, seeds_for("p", 2)), Draw("a cat", 1, [7])], batch_size=2
+    )
     assert [len(r) for r in images] == [2, 1]
     for img in (i for r in images for i in r):
         assert img.mode == "RGB" and img.size == (TINY_IMAGE_SIZE, TINY_IMAGE_SIZE)

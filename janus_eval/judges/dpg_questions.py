@@ -17,9 +17,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 
-DPG_CSV_URL = (
-    "https://raw.githubusercontent.com/TencentQQGYLab/ELLA/1cf31cea8230376ea51012b61352e61c402f64ed/dpg_bench/dpg_bench.csv"
-)
+DPG_CSV_URL = "https://raw.githubusercontent.com/TencentQQGYLab/ELLA/1cf31cea8230376ea51012b61352e61c402f64ed/dpg_bench/dpg_bench.csv"
 DPG_CSV_BLOB = "98457fc9901943f51ff9a30367250fc292533bed"  # git blob id of that file
 DEMO_CSV = Path(__file__).resolve().parent.parent / "demo" / "dpgbench_questions.csv"
 

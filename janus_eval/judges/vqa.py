@@ -66,7 +66,9 @@ class TransformersVQA:
         self.kind = model.config.model_type
 
     @classmethod
-    def from_pretrained(cls, spec: str, *, device: str | None = None, batch_size: int = 32) -> TransformersVQA:
+    def from_pretrained(
+        cls, spec: str, *, device: str | None = None, batch_size: int = 32
+    ) -> TransformersVQA:
         from transformers import (
             AutoConfig,
             BlipForQuestionAnswering,
@@ -108,7 +110,9 @@ class TransformersVQA:
         import torch
 
         rgb = [img.convert("RGB") for img in images]
-        inputs = self.processor(images=rgb, text=questions, return_tensors="pt", padding=True, truncation=True)
+        inputs = self.processor(
+            images=rgb, text=questions, return_tensors="pt", padding=True, truncation=True
+        )
         inputs = inputs.to(self.device)
         with torch.inference_mode():
             if self.kind == "vilt":
@@ -148,7 +152,9 @@ class MPlugVQA:
     def answer(self, images: list[Image.Image], questions: list[str]) -> list[str]:
         if len(images) != len(questions):
             raise ValueError(f"{len(images)} images but {len(questions)} questions")
-        return [str(self.pipeline({"image": img, "question": q})["text"]) for img, q in zip(images, questions)]
+        return [
+            str(self.pipeline({"image": img, "question": q})["text"]) for img, q in zip(images, questions)
+        ]
 
     def describe(self) -> dict[str, Any]:
         return {"backend": "modelscope", "model": self.model}
@@ -218,6 +224,35 @@ def demo_vqa_judge(device: str | None = "cpu") -> TransformersVQA:
     )
 
 
+def modelscope_available() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("modelscope") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def check_vqa_spec(spec: str | None, *, demo: bool = False) -> None:
+    """Fail early, without loading weights, when `load_vqa_judge(spec)` surely cannot work."""
+    if demo:
+        return
+    if not spec:
+        load_vqa_judge(None)  # raises the UsageError naming the options
+    if spec in ("mplug", "mplug-large") or spec.startswith("modelscope:"):
+        if not modelscope_available():
+            raise UsageError(
+                "the mPLUG VQA judge needs modelscope: `pip install modelscope` (plus its multimodal "
+                "dependencies), or pass --vqa-model with a local BLIP/ViLT VQA folder"
+            )
+        return
+    path = Path(spec).expanduser()
+    if path.exists() and not (path / "config.json").exists():
+        raise UsageError(
+            f"{path} has no config.json: point --vqa-model at a BLIP or ViLT VQA checkpoint folder"
+        )
+
+
 def load_vqa_judge(
     spec: str | None, *, demo: bool = False, device: str | None = None, batch_size: int = 32
 ) -> VQAJudge:
@@ -236,6 +271,9 @@ def load_vqa_judge(
         return MPlugVQA(spec.split(":", 1)[1], device=device)
     path = Path(spec).expanduser()
     if path.exists() and not (path / "config.json").exists():
-        raise UsageError(f"{path} has no config.json: point --vqa-model at a BLIP or ViLT VQA checkpoint folder")
-    return TransformersVQA.from_pretrained(str(path) if path.exists() else spec, device=device, batch_size=batch_size)
-
+        raise UsageError(
+            f"{path} has no config.json: point --vqa-model at a BLIP or ViLT VQA checkpoint folder"
+        )
+    return TransformersVQA.from_pretrained(
+        str(path) if path.exists() else spec, device=device, batch_size=batch_size
+    )

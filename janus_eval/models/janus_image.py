@@ -253,4 +253,7 @@ def draw(
     A Draw's images are decoded together, apart from the sampling batches, so
     decoding does not depend on the batch size either.
     """
-    return [decode_images(model, tokens) for tokens in draw_tokens(model, processor, draws, batch_size, roles=roles)]
+    return [
+        decode_images(model, tokens)
+        for tokens in draw_tokens(model, processor, draws, batch_size, roles=roles)
+    ]

@@ -113,7 +113,9 @@ class PromptResult:
     failure: str | None = None
 
 
-def score_prompt(questions: list[Question], answers: list[dict[int, str]], *, official_quirks: bool) -> PromptResult:
+def score_prompt(
+    questions: list[Question], answers: list[dict[int, str]], *, official_quirks: bool
+) -> PromptResult:
     """Scores of one prompt from the judge's answers for each tile (question id -> answer)."""
     qids = {q.qid for q in questions}
     dangling = sum(1 for q in questions for p in q.parents if p != 0 and p not in qids)
@@ -135,6 +137,20 @@ def score_prompt(questions: list[Question], answers: list[dict[int, str]], *, of
     else:
         categories = {q.qid: sum(t[q.qid] for t in zeroed_per_tile) / len(zeroed_per_tile) for q in questions}
     return PromptResult(sum(tile_scores) / len(tile_scores), tile_scores, answers, categories, dangling)
+
+
+def preflight(settings: dict[str, Any], judges=None) -> None:
+    """Before any image is drawn: the question file is at hand (downloaded once if need be)
+    and the VQA judge can be loaded."""
+    from ..judges.dpg_questions import resolve_dpg_csv
+    from ..judges.vqa import check_vqa_spec
+
+    demo = bool(getattr(judges, "demo", False))
+    load_questions(
+        resolve_dpg_csv(settings.get("csv"), demo=demo), official_quirks=bool(settings.get("official_quirks"))
+    )
+    if getattr(judges, "vqa", None) is None:
+        check_vqa_spec(settings.get("vqa_model"), demo=demo)
 
 
 def _judge(settings: dict[str, Any], judges):
@@ -204,7 +220,9 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
         if not questions:
             failures[idx] = f"no questions for item '{item}' in {Path(csv).name}"
             continue
-        if quirks and any(p != 0 and p not in {q.qid for q in questions} for q in questions for p in q.parents):
+        if quirks and any(
+            p != 0 and p not in {q.qid for q in questions} for q in questions for p in q.parents
+        ):
             results[idx] = score_prompt(questions, [], official_quirks=True)  # fails as the official script
             continue
         try:
@@ -228,7 +246,10 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
             continue
         per_sample.at[idx, "score"] = res.score
         per_sample.at[idx, "parsed"] = json.dumps(
-            {"tile_scores": res.tile_scores, "answers": [{str(k): v for k, v in t.items()} for t in res.answers]},
+            {
+                "tile_scores": res.tile_scores,
+                "answers": [{str(k): v for k, v in t.items()} for t in res.answers],
+            },
             ensure_ascii=False,
         )
         prompt_scores.append(res.score)
