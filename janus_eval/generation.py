@@ -64,9 +64,9 @@ def write_dpg_grid(
 ) -> dict[str, Any]:
     """DPG-Bench: `images/<prompt stem>.png`, the images tiled 2x2 without padding."""
     stem = safe_name(str(sample.row.get("item_id", sample.id)), "DPG-Bench item id")
-    rel = Path("images") / f"{stem}.png"
+    rel = (Path("images") / f"{stem}.png").as_posix()
     save_png(make_grid(images), task_dir / rel)
-    return {"prediction": rel.as_posix(), "n_images": len(images)}
+    return {"prediction": rel, "images": [rel], "n_images": len(images)}
 
 
 def generation_settings(task: TaskConfig) -> dict[str, Any]:
@@ -96,20 +96,15 @@ def with_generation_overrides(task: TaskConfig, **overrides: Any) -> TaskConfig:
     return replace(task, generation={**task.generation, **given})
 
 
-def draw_samples(task: TaskConfig, samples: list[Sample], adapter, store: RunStore, opts) -> int:
-    """Draw every sample not yet in the store, writing its images and record batch by batch.
-    Returns how many samples were already done (a resumed run)."""
+def draw_samples(task: TaskConfig, samples: list[Sample], adapter, store: RunStore, opts) -> None:
+    """Draw the given (pending, this rank's) samples, writing images and records batch by batch."""
     settings = generation_settings(task)
     write = LAYOUTS[settings["layout"]]
     n = int(settings["images_per_prompt"])
-    done = store.done_ids(task.name)
-    todo = [s for s in samples if s.id not in done]
+    todo = samples
     task_dir = store.task_dir(task.name)
     per_call = max(1, opts.batch_size // n)
-    bar = tqdm(
-        total=len(samples), initial=len(samples) - len(todo), unit="prompt", desc=task.name,
-        disable=not opts.progress, dynamic_ncols=True,
-    )  # fmt: skip
+    bar = tqdm(total=len(samples), unit="prompt", desc=task.name, disable=not opts.progress, dynamic_ncols=True)
     with bar:
         for start in range(0, len(todo), per_call):
             batch = todo[start : start + per_call]
@@ -130,6 +125,5 @@ def draw_samples(task: TaskConfig, samples: list[Sample], adapter, store: RunSto
                 rec = {"sample_id": sample.id, **sample.row, "error": None}
                 rec.update(write(task_dir, sample, imgs, task))
                 records.append(rec)
-            store.append_records(task.name, records)
+            store.append_records(task.name, records, shard=getattr(opts, "shard", None))
             bar.update(len(batch))
-    return len(samples) - len(todo)

@@ -409,10 +409,12 @@ def test_run_dpgbench_end_to_end(cli, tmp_path):
         "images/partiprompts302.png",
         "images/COCOval2014000000053916.png",
     ]
+    assert all(r["images"] == [r["prediction"]] and r["n_images"] == 4 for r in records)  # the report's gallery
     assert all(0.0 <= r["score"] <= 1.0 and json.loads(r["parsed"])["answers"] for r in records)
     scores = pd.read_csv(run_dir / "scores.csv", keep_default_na=False).set_index(["metric", "subset"])
     assert scores.loc[("overall", ""), "n"] == 2
     assert ("mode", "corrected") in scores.index and ("mode", "demo_judge") in scores.index
+    assert ("mode", "judge:demo-random-blip-vqa") in scores.index
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["tasks"]["dpgbench"]["config"]["generation"]["cfg"] == 5.0
     assert "overall" in out

@@ -121,6 +121,26 @@ def _check_native(folder: Path) -> None:
         )
 
 
+@dataclass
+class Prepared:
+    """A batch ready for the model: CPU tensors and each sample's token budget."""
+
+    inputs: dict[str, Any]
+    max_new_tokens: list[int]
+
+
+class JanusPreparer:
+    def __init__(self, processor, roles: tuple[str, str]):
+        self.processor = processor
+        self.roles = roles
+
+    def __call__(self, asks: list[Ask]) -> Prepared:
+        texts = [chat_prompt(a, self.processor.image_token, self.roles) for a in asks]
+        images: list[Image.Image] = [img for a in asks for img in a.images]
+        inputs = self.processor(text=texts, images=images or None, return_tensors="pt", padding=True)
+        return Prepared(dict(inputs), [a.max_new_tokens for a in asks])
+
+
 def default_device() -> str:
     import torch
 
@@ -170,20 +190,22 @@ class JanusAdapter:
         self._fingerprint: str | None = None
 
     # --- understanding --------------------------------------------------
-    def answer(self, asks: list[Ask]) -> list[str]:
+    def preparer(self) -> "JanusPreparer":
+        """The CPU half of `answer` (tokenising, image preprocessing); picklable, so
+        the runner's data workers can run it ahead of the model."""
+        return JanusPreparer(self.processor, self.roles)
+
+    def generate(self, prepared: Prepared) -> list[str]:
+        """The model half of `answer`: greedy decoding of a prepared batch."""
         import torch
         from transformers import GenerationConfig
 
         tok = self.processor.tokenizer
-        texts = [chat_prompt(a, self.processor.image_token, self.roles) for a in asks]
-        images: list[Image.Image] = [img for a in asks for img in a.images]
-        inputs = self.processor(
-            text=texts, images=images or None, return_tensors="pt", padding=True
-        ).to(self.device)
+        inputs = {k: v.to(self.device, non_blocking=True) for k, v in prepared.inputs.items()}
         if "pixel_values" in inputs:
             inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
         config = GenerationConfig(
-            max_new_tokens=max(a.max_new_tokens for a in asks),
+            max_new_tokens=max(prepared.max_new_tokens),
             do_sample=False,
             num_beams=1,
             bos_token_id=tok.bos_token_id,
@@ -192,11 +214,14 @@ class JanusAdapter:
         )
         with torch.inference_mode():
             out = self.model.generate(**inputs, generation_config=config)
-        new_tokens = out[:, inputs["input_ids"].shape[1] :]
-        answers = []
-        for ask, row in zip(asks, new_tokens):
-            answers.append(tok.decode(row[: ask.max_new_tokens], skip_special_tokens=True).strip())
-        return answers
+        new_tokens = out[:, inputs["input_ids"].shape[1] :].cpu()
+        return [
+            tok.decode(row[:limit], skip_special_tokens=True).strip()
+            for limit, row in zip(prepared.max_new_tokens, new_tokens)
+        ]
+
+    def answer(self, asks: list[Ask]) -> list[str]:
+        return self.generate(self.preparer()(asks))
 
     # --- generation -----------------------------------------------------
     def draw(self, draws: list[Draw], batch_size: int | None = None) -> list[list[Image.Image]]:

@@ -19,10 +19,10 @@ Two behaviours (`official_quirks` in the task's scoring settings):
   before dependency zeroing; a prompt with a dangling dependency is left out.
 The table's `mode` row says which ran.
 
-Records: `item_id` (the prompt stem), `prediction` (the grid image's path,
-absolute or relative to the `image_root` setting: the run's task folder, or the
-samples file's folder for `janus-eval score`), `n_images` (tiles in the grid, 4
-if absent). Settings: `csv` (question file; else --dpg-csv / cache / download via
+Records: `item_id` (the prompt stem), `images` (a list holding the grid image's
+path) or else `prediction` (that path), absolute or relative to the `image_root`
+setting (the run's task folder, or the samples file's folder for `janus-eval
+score`), and `n_images` (tiles in the grid, 4 if absent). Settings: `csv` (question file; else --dpg-csv / cache / download via
 `judges.dpg_questions`), `official_quirks`, `image_root`, `vqa_model`,
 `vqa_batch_size`, `device`.
 """
@@ -173,9 +173,10 @@ def _image_path(value: str, root: str | None) -> Path:
 
 def _tiles(record: dict[str, Any], root: str | None) -> list[Image.Image]:
     n = int(record.get("n_images") or MAX_TILES)
-    value = record.get("prediction")
+    images = record.get("images")
+    value = images[0] if isinstance(images, list) and images else record.get("prediction")
     if not value:
-        raise ValueError("the record has no image path in `prediction`")
+        raise ValueError("the record has no grid image path (`images` or `prediction`)")
     path = _image_path(str(value), root)
     with Image.open(path) as img:
         img.load()
@@ -269,6 +270,8 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
         ("dangling_dependencies", "", float(dangling), len(ok)),
         ("mode", "official_quirks" if quirks else "corrected", 1.0, len(prompt_scores)),
     ]
+    if judge is not None:
+        rows.append(("mode", f"judge:{judge.name}", 1.0, len(prompt_scores)))
     if judges is not None and getattr(judges, "demo", False):
         rows.append(("mode", "demo_judge", 1.0, len(prompt_scores)))
     rows += error_rows(records)
