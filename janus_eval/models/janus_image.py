@@ -122,6 +122,9 @@ def sample_image_tokens(
     tokens, mask = tokens.to(device), mask.to(device)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     next_position = mask.sum(-1, keepdim=True)
+    # Without padding, call the model exactly as the official loop does (no mask, default
+    # positions), so the same attention kernels run.
+    padded = any(len(p) != width for p in prompts)
 
     language_model = model.model.language_model
     cache_kw = _cache_keyword(language_model)
@@ -133,8 +136,8 @@ def sample_image_tokens(
         for step in range(n_tokens):
             out = language_model(
                 inputs_embeds=inputs_embeds,
-                attention_mask=mask,
-                position_ids=positions,
+                attention_mask=mask if padded else None,
+                position_ids=positions if padded else None,
                 use_cache=True,
                 **{cache_kw: cache},
             )
@@ -148,8 +151,9 @@ def sample_image_tokens(
             generated[:, step] = next_token
             both = next_token.repeat_interleave(2)
             inputs_embeds = model.prepare_embeddings_for_image_generation(both).unsqueeze(1)
-            mask = torch.cat([mask, mask.new_ones((2 * batch, 1))], dim=1)
-            positions = next_position + step
+            if padded:
+                mask = torch.cat([mask, mask.new_ones((2 * batch, 1))], dim=1)
+                positions = next_position + step
     return generated
 
 
