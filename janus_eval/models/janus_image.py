@@ -179,7 +179,7 @@ def _static_loop(model, tokens, mask, positions, next_position, generators, cfg,
     generated = torch.zeros((rows // 2, n_tokens), dtype=torch.long, device=tokens.device)
     with torch.inference_mode():
         out = language_model(
-            inputs_embeds=model.get_input_embeddings()(tokens), attention_mask=full_mask[:, :width],
+            inputs_embeds=model.get_input_embeddings()(tokens), attention_mask=full_mask,
             position_ids=positions, cache=cache, use_cache=True,
         )  # fmt: skip
         hidden = out.last_hidden_state[:, -1, :]
@@ -191,7 +191,7 @@ def _static_loop(model, tokens, mask, positions, next_position, generators, cfg,
             generated[:, i] = next_token
             if i + 1 < n_tokens:
                 embeds = model.prepare_embeddings_for_image_generation(next_token.repeat_interleave(2)).unsqueeze(1)
-                hidden = step(embeds, full_mask[:, : width + i + 1], next_position + i, cache)
+                hidden = step(embeds, full_mask, next_position + i, cache)
     return generated
 
 
