@@ -39,6 +39,7 @@ class TaskConfig:
     text_columns: tuple[str, ...]
     image_columns: tuple[str, ...]
     prompt: str
+    prompt_builder: str
     system_prompt: str
     max_new_tokens: int
     scorer: str
@@ -53,7 +54,8 @@ class TaskConfig:
         return asdict(self)
 
     def config_hash(self) -> str:
-        blob = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        settings = {k: v for k, v in self.to_dict().items() if k != "description"}
+        blob = json.dumps(settings, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -102,6 +104,7 @@ def load_task(name: str) -> TaskConfig:
         text_columns=tuple(raw["text_columns"]),
         image_columns=tuple(raw.get("image_columns", ())),
         prompt=raw.get("prompt", "{question}"),
+        prompt_builder=raw.get("prompt_builder", "template"),
         system_prompt=DEFAULT_SYSTEM_PROMPT if system == "default" else (system or ""),
         max_new_tokens=int(raw.get("max_new_tokens", 64)),
         scorer=raw.get("scorer", name),

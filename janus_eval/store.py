@@ -80,7 +80,7 @@ class RunStore:
         return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
 
     def done_ids(self, task: str) -> set[str]:
-        return {r["id"] for r in self.read_records(task)}
+        return {r["sample_id"] for r in self.read_records(task)}
 
     def append_records(self, task: str, records: Iterable[dict[str, Any]]) -> None:
         path = self.samples_path(task)

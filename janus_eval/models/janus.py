@@ -1,0 +1,210 @@
+"""The Janus adapter: transformers' native JanusForConditionalGeneration.
+
+Understanding: the DeepSeek chat format (`<|User|>` / `<|Assistant|>` for the
+Pro models, `User` / `Assistant` for Janus-1.3B), the system prompt as a task
+setting, left-padded batches and greedy decoding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from ..errors import UsageError
+from .base import IMAGE_MARKER, Ask
+
+PRO_ROLES = ("<|User|>", "<|Assistant|>")
+JANUS_ROLES = ("User", "Assistant")
+
+
+@dataclass(frozen=True)
+class KnownModel:
+    hub_id: str
+    roles: tuple[str, str]
+
+
+KNOWN_MODELS: dict[str, KnownModel] = {
+    "Janus-Pro-7B": KnownModel("deepseek-community/Janus-Pro-7B", PRO_ROLES),
+    "Janus-Pro-1B": KnownModel("deepseek-community/Janus-Pro-1B", PRO_ROLES),
+    "Janus-1.3B": KnownModel("deepseek-community/Janus-1.3B", JANUS_ROLES),
+}
+
+
+def chat_prompt(ask: Ask, image_token: str, roles: tuple[str, str]) -> str:
+    """The official DeepSeek template: `{system}\\n\\n{User}: {content}\\n\\n{Assistant}:`."""
+    user, assistant = roles
+    content = ask.prompt
+    n_markers = content.count(IMAGE_MARKER)
+    if n_markers == 0 and ask.images:
+        content = image_token * len(ask.images) + "\n" + content
+    elif n_markers != len(ask.images):
+        raise ValueError(f"prompt has {n_markers} image markers for {len(ask.images)} images")
+    else:
+        content = content.replace(IMAGE_MARKER, image_token)
+    system = f"{ask.system_prompt}\n\n" if ask.system_prompt else ""
+    return f"{system}{user}: {content}\n\n{assistant}:"
+
+
+def weights_fingerprint(folder: Path) -> str:
+    """A cheap fingerprint of a checkpoint folder: sizes and sampled bytes of its weight files."""
+    h = hashlib.sha256()
+    for f in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
+        size = f.stat().st_size
+        h.update(f"{f.name}:{size}".encode())
+        with open(f, "rb") as fh:
+            for offset in (0, size // 2, max(size - (1 << 20), 0)):
+                fh.seek(offset)
+                h.update(fh.read(1 << 20))
+    return h.hexdigest()[:16]
+
+
+def resolve_model_path(spec: str, allow_download: bool = True) -> tuple[Path, str, tuple[str, str]]:
+    """`--model` value -> (local folder, display name, chat roles)."""
+    from .tiny import TINY_NAME, tiny_path
+
+    if spec == TINY_NAME:
+        return tiny_path(), TINY_NAME, PRO_ROLES
+    if spec in KNOWN_MODELS:
+        known = KNOWN_MODELS[spec]
+        return _hub_snapshot(known.hub_id), spec, known.roles
+    local = Path(spec).expanduser()
+    if local.is_dir():
+        if not (local / "config.json").exists():
+            raise UsageError(f"{local} has no config.json: point --model at a Janus checkpoint folder")
+        return local, spec, _roles_for(spec)
+    if spec.count("/") == 1 and not spec.startswith((".", "/")):
+        return _hub_snapshot(spec), spec, _roles_for(spec)
+    raise UsageError(
+        f"unknown model '{spec}'; give one of {', '.join([TINY_NAME, *KNOWN_MODELS])}, "
+        "a hub id (org/name) or a local checkpoint folder"
+    )
+
+
+def _roles_for(spec: str) -> tuple[str, str]:
+    return JANUS_ROLES if "janus-1.3b" in spec.lower() else PRO_ROLES
+
+
+def _hub_snapshot(repo_id: str) -> Path:
+    from huggingface_hub import snapshot_download
+
+    from ..data import go_offline_if_unreachable
+
+    go_offline_if_unreachable()
+    patterns = ["*.json", "*.safetensors", "*.txt", "*.model", "*.jinja"]
+    try:
+        return Path(snapshot_download(repo_id, allow_patterns=patterns))
+    except Exception as exc:
+        try:
+            return Path(snapshot_download(repo_id, allow_patterns=patterns, local_files_only=True))
+        except Exception:
+            pass
+        raise UsageError(
+            f"model {repo_id} is not in the local HF cache and could not be downloaded "
+            f"({type(exc).__name__}); run `hf download {repo_id}` on a machine with internet, "
+            "or pass a local folder to --model"
+        ) from exc
+
+
+def _check_native(folder: Path) -> None:
+    config = json.loads((folder / "config.json").read_text())
+    if config.get("model_type") != "janus":
+        raise UsageError(
+            f"{folder} holds a '{config.get('model_type')}' checkpoint, not transformers' native Janus; "
+            "convert deepseek-ai/Janus-* checkpoints with transformers' "
+            "models/janus/convert_janus_weights_to_hf.py, or use the deepseek-community/* copies"
+        )
+
+
+def default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class JanusAdapter:
+    def __init__(
+        self,
+        spec: str,
+        device: str | None = None,
+        dtype: str | None = None,
+        allow_pickle: bool = False,
+    ):
+        import torch
+        from transformers import JanusForConditionalGeneration, JanusProcessor
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        folder, name, roles = resolve_model_path(spec)
+        _check_native(folder)
+        has_safetensors = any(folder.glob("*.safetensors"))
+        if not has_safetensors and not allow_pickle:
+            raise UsageError(
+                f"{folder} has no .safetensors weights; pickle weights can run code when loaded — "
+                "pass --allow-pickle only if you trust this checkpoint"
+            )
+        self.device = device or default_device()
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            raise UsageError("--device cuda was asked for but CUDA is not available; use --device cpu")
+        dtype = dtype or ("bfloat16" if self.device.startswith("cuda") else "float32")
+        if not hasattr(torch, dtype):
+            raise UsageError(f"unknown --dtype '{dtype}'; use bfloat16, float16 or float32")
+        self.dtype = dtype
+        self.name = name
+        self.roles = roles
+        self.folder = folder
+        self.processor = JanusProcessor.from_pretrained(folder, trust_remote_code=False)
+        self.processor.tokenizer.padding_side = "left"
+        self.model = JanusForConditionalGeneration.from_pretrained(
+            folder,
+            dtype=getattr(torch, dtype),
+            use_safetensors=has_safetensors,
+            trust_remote_code=False,
+        ).to(self.device)
+        self.model.eval()
+        self._fingerprint: str | None = None
+
+    # --- understanding --------------------------------------------------
+    def answer(self, asks: list[Ask]) -> list[str]:
+        import torch
+        from transformers import GenerationConfig
+
+        tok = self.processor.tokenizer
+        texts = [chat_prompt(a, self.processor.image_token, self.roles) for a in asks]
+        images: list[Image.Image] = [img for a in asks for img in a.images]
+        inputs = self.processor(
+            text=texts, images=images or None, return_tensors="pt", padding=True
+        ).to(self.device)
+        if "pixel_values" in inputs:
+            inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
+        config = GenerationConfig(
+            max_new_tokens=max(a.max_new_tokens for a in asks),
+            do_sample=False,
+            num_beams=1,
+            bos_token_id=tok.bos_token_id,
+            eos_token_id=tok.eos_token_id,
+            pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
+        )
+        with torch.inference_mode():
+            out = self.model.generate(**inputs, generation_config=config)
+        new_tokens = out[:, inputs["input_ids"].shape[1] :]
+        answers = []
+        for ask, row in zip(asks, new_tokens):
+            answers.append(tok.decode(row[: ask.max_new_tokens], skip_special_tokens=True).strip())
+        return answers
+
+    def describe(self) -> dict[str, Any]:
+        if self._fingerprint is None:
+            self._fingerprint = weights_fingerprint(self.folder)
+        return {
+            "model": self.name,
+            "path": str(self.folder),
+            "fingerprint": self._fingerprint,
+            "dtype": self.dtype,
+            "device": self.device,
+            "roles": list(self.roles),
+        }

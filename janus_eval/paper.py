@@ -1,0 +1,45 @@
+"""The Janus-Pro report's numbers (`results/paper/*.csv`) beside a run's scores."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+PAPER_DIR = Path(__file__).resolve().parent.parent / "results" / "paper"
+KEY = ["model", "task", "metric", "subset"]
+
+
+@lru_cache(maxsize=1)
+def paper_table() -> pd.DataFrame:
+    frames = [pd.read_csv(p, keep_default_na=False) for p in sorted(PAPER_DIR.glob("*.csv"))]
+    if not frames:
+        return pd.DataFrame(columns=[*KEY, "value"])
+    table = pd.concat(frames, ignore_index=True)
+    table["value"] = table["value"].astype(float)
+    return table
+
+
+def paper_model(model: str) -> str | None:
+    """The report's name for a run's model (`Janus-Pro-7B`, or its hub id), else None."""
+    names = set(paper_table()["model"])
+    if model in names:
+        return model
+    tail = model.rstrip("/").split("/")[-1]
+    return tail if tail in names else None
+
+
+def with_paper(scores: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Add `paper` and `delta` columns to a long score table (task, metric, subset, value, n)."""
+    out = scores.copy()
+    out["subset"] = out["subset"].fillna("")
+    name = paper_model(model)
+    if name is None:
+        out["paper"] = float("nan")
+    else:
+        ref = paper_table()
+        ref = ref[ref["model"] == name].drop(columns="model").rename(columns={"value": "paper"})
+        out = out.merge(ref, on=["task", "metric", "subset"], how="left")
+    out["delta"] = out["value"] - out["paper"]
+    return out

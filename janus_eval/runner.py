@@ -1,0 +1,268 @@
+"""Orchestrates `run` and `score`: task -> samples -> requests -> adapter -> records
+-> scorer -> score table, writing everything through the run store."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pandas as pd
+from tqdm import tqdm
+
+from .data import ImageError, Sample, load_samples, make_ids
+from .errors import UsageError
+from .judges import Judges
+from .models.base import Ask, ModelAdapter
+from .paper import with_paper
+from .prompts import build_prompt
+from .registry import TaskConfig
+from .scoring import get_scorer
+from .store import RunStore, safe_name
+
+
+@dataclass
+class RunOptions:
+    model: str
+    output: Path = Path("results")
+    run_id: str | None = None
+    limit: int | None = None
+    batch_size: int = 8
+    demo: bool = False
+    data_dir: Path | None = None
+    device: str | None = None
+    dtype: str | None = None
+    seed: int = 0
+    allow_pickle: bool = False
+    progress: bool = True
+
+
+def default_run_id(model: str) -> str:
+    slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in model.rstrip("/").split("/")[-1])
+    return f"{slug}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def environment() -> dict[str, Any]:
+    import importlib.metadata as md
+
+    versions = {}
+    for pkg in ("janus-eval", "torch", "transformers", "datasets", "pandas", "pillow"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            versions[pkg] = None
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
+        ).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        sha = None
+    return {"versions": versions, "git_sha": sha}
+
+
+# --- understanding ------------------------------------------------------------
+def _record(sample: Sample) -> dict[str, Any]:
+    return {"sample_id": sample.id, **sample.row, "prediction": None, "error": None}
+
+
+def answer_samples(
+    task: TaskConfig, samples: list[Sample], adapter: ModelAdapter, store: RunStore, opts: RunOptions
+) -> int:
+    """Ask the model every sample not yet in the store, appending records batch by batch.
+    Returns how many samples were already done (a resumed run)."""
+    done = store.done_ids(task.name)
+    todo = [s for s in samples if s.id not in done]
+    bar = tqdm(
+        total=len(samples), initial=len(samples) - len(todo), unit="sample", desc=task.name,
+        disable=not opts.progress, dynamic_ncols=True,
+    )  # fmt: skip
+    with bar:
+        for batch in chunks(todo, opts.batch_size):
+            records, asks, slots = [], [], []
+            for sample in batch:
+                rec = _record(sample)
+                try:
+                    images = sample.images()
+                except ImageError as exc:
+                    rec["error"] = str(exc)
+                else:
+                    prompt = build_prompt(sample.row, task.prompt, task.prompt_builder)
+                    asks.append(Ask(images, prompt, task.max_new_tokens, task.system_prompt))
+                    slots.append(len(records))
+                records.append(rec)
+            for slot, text in zip(slots, adapter.answer(asks) if asks else []):
+                records[slot]["prediction"] = text
+            store.append_records(task.name, records)
+            bar.update(len(batch))
+    return len(samples) - len(todo)
+
+
+TASK_RUNNERS: dict[str, Callable[..., int]] = {"understanding": answer_samples}
+
+
+# --- scoring ------------------------------------------------------------------
+def score_records(task: TaskConfig, records: list[dict[str, Any]], judges: Judges | None):
+    """Run the task's scorer; returns (records with parsed/score, table with a task column)."""
+    frame = pd.DataFrame.from_records(records)
+    if "error" not in frame:
+        frame["error"] = None
+    frame["error"] = frame["error"].astype(object).where(frame["error"].notna(), None)
+    try:
+        scored = get_scorer(task.scorer)(frame, task.scoring, judges)
+    except KeyError as exc:
+        raise UsageError(f"task {task.name}: the samples have no column {exc}, which its scorer needs") from exc
+    for col in scored.per_sample.columns:
+        frame[col] = scored.per_sample[col]
+    frame = frame.astype(object).where(frame.notna(), None)
+    table = scored.table.copy()
+    table.insert(0, "task", task.name)
+    return frame.to_dict(orient="records"), table
+
+
+def _write_scores(store: RunStore, new: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Merge this invocation's tables into the run's scores (other tasks' rows are kept)."""
+    new = with_paper(new, model)
+    path = store.root / "scores.csv"
+    if path.exists():
+        old = store.read_scores()
+        old = old[~old["task"].isin(set(new["task"]))]
+        new = pd.concat([old, new], ignore_index=True)
+    store.write_scores(new)
+    return new
+
+
+# --- run ------------------------------------------------------------------------
+def check_resume(manifest: dict[str, Any], model: str, tasks: list[TaskConfig]) -> None:
+    if not manifest:
+        return
+    if manifest.get("model", {}).get("model") not in (None, model):
+        raise UsageError(
+            f"run {manifest.get('run_id')} was made with model {manifest['model']['model']}, not {model}; "
+            "give a new --run-id"
+        )
+    for task in tasks:
+        old = manifest.get("tasks", {}).get(task.name)
+        if old and old.get("config_hash") != task.config_hash():
+            raise UsageError(
+                f"task {task.name} changed since run {manifest.get('run_id')} started (config hash "
+                f"{old.get('config_hash')} -> {task.config_hash()}); give a new --run-id"
+            )
+
+
+def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None, load_model=None) -> RunStore:
+    from .models import load_model as default_loader
+
+    run_id = safe_name(opts.run_id or default_run_id(opts.model), "run id")
+    store = RunStore(Path(opts.output) / run_id)
+    manifest = store.read_manifest()
+    # Cheap checks and data first: bad input fails before a model is loaded.
+    check_resume(manifest, opts.model, tasks)
+    data = {t.name: load_samples(t, demo=opts.demo, data_dir=opts.data_dir, limit=opts.limit) for t in tasks}
+    started = time.perf_counter()
+    adapter = (load_model or default_loader)(
+        opts.model, device=opts.device, dtype=opts.dtype, allow_pickle=opts.allow_pickle
+    )
+    manifest = manifest or {"run_id": run_id, "created": _now(), "tasks": {}, "timings": {}}
+    manifest.update(
+        model=adapter.describe(), seed=opts.seed, demo=opts.demo, batch_size=opts.batch_size,
+        judge=(judges.describe() if judges is not None and hasattr(judges, "describe") else None),
+        **environment(),
+    )  # fmt: skip
+    manifest["timings"]["model_load_s"] = round(time.perf_counter() - started, 3)
+    for task in tasks:
+        manifest["tasks"][task.name] = {
+            "config": task.to_dict(), "config_hash": task.config_hash(), "data": data[task.name].source,
+            "n_samples": len(data[task.name].samples), "limit": opts.limit,
+        }  # fmt: skip
+    store.write_manifest(manifest)
+
+    tables = []
+    for task in tasks:
+        t0 = time.perf_counter()
+        resumed = TASK_RUNNERS[task.kind](task, data[task.name].samples, adapter, store, opts)
+        manifest["tasks"][task.name]["resumed_samples"] = resumed
+        t1 = time.perf_counter()
+        wanted = {s.id for s in data[task.name].samples}
+        records = [r for r in store.read_records(task.name) if r["sample_id"] in wanted]
+        records, table = score_records(task, records, judges)
+        store.rewrite_records(task.name, records)
+        tables.append(table)
+        manifest["timings"][task.name] = {"answer_s": round(t1 - t0, 3), "score_s": round(time.perf_counter() - t1, 3)}
+        manifest["updated"] = _now()
+        store.write_manifest(manifest)
+    _write_scores(store, pd.concat(tables, ignore_index=True), adapter.describe()["model"])
+    return store
+
+
+# --- score -------------------------------------------------------------------------
+def read_samples_file(path: Path, task: TaskConfig) -> list[dict[str, Any]]:
+    """Read a samples JSONL in the contract of DESIGN.md; a bad line names its number."""
+    if not path.is_file():
+        raise UsageError(f"no samples file at {path}")
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"{path}:{n}: not valid JSON ({exc.msg}); fix or remove that line") from exc
+            if not isinstance(row, dict):
+                raise UsageError(f"{path}:{n}: expected a JSON object per line, got {type(row).__name__}")
+            missing = [c for c in ("prediction", *task.id_columns) if c not in row]
+            if missing:
+                raise UsageError(f"{path}:{n}: missing field(s) {', '.join(missing)} (the samples contract)")
+            rows.append(row)
+    if not rows:
+        raise UsageError(f"{path} holds no samples")
+    return rows
+
+
+def score_file(
+    task: TaskConfig, path: Path, output: Path, run_id: str | None, model: str, judges: Judges | None = None
+) -> RunStore:
+    rows = read_samples_file(Path(path), task)
+    ids = make_ids(rows, task.id_columns)
+    records = [{"sample_id": i, **r, "error": r.get("error")} for i, r in zip(ids, rows)]
+    records, table = score_records(task, records, judges)
+    run_id = safe_name(run_id or f"score-{task.name}-{Path(path).stem.replace('.', '-')}", "run id")
+    final = Path(output) / run_id
+    if final.exists():
+        raise UsageError(f"{final} exists already; give another --run-id or --output")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{run_id}.", dir=final.parent))
+    try:
+        store = RunStore(tmp)
+        store.rewrite_records(task.name, records)
+        store.write_manifest(
+            {
+                "run_id": run_id, "created": _now(), "kind": "score", "source_file": str(Path(path).resolve()),
+                "model": {"model": model, "fingerprint": None},
+                "tasks": {task.name: {"config": task.to_dict(), "config_hash": task.config_hash(),
+                                      "n_samples": len(records)}},
+                "judge": (judges.describe() if judges is not None and hasattr(judges, "describe") else None),
+                **environment(),
+            }  # fmt: skip
+        )
+        _write_scores(store, table, model)
+        tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return RunStore(final)

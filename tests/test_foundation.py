@@ -1,0 +1,91 @@
+"""Registry, data sources, chat format, tiny model and run-store rules."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from PIL import Image
+
+from helpers import write_pope_copy
+from janus_eval.data import load_samples, make_ids
+from janus_eval.errors import UsageError
+from janus_eval.models.base import Ask
+from janus_eval.models.janus import JANUS_ROLES, PRO_ROLES, chat_prompt
+from janus_eval.registry import load_task, resolve_tasks
+from janus_eval.runner import check_resume
+from janus_eval.store import safe_name
+
+
+def test_list_tasks_and_models(cli):
+    code, out, err = cli("list", "tasks")
+    assert code == 0 and "pope" in out and "lmms-lab/POPE" in out and "mme" in out
+    code, out, err = cli("list", "models")
+    assert code == 0 and "deepseek-community/Janus-Pro-7B" in out and "janus-tiny" in out
+    code, out, err = cli("list", "nothing")
+    assert code == 2 and "list tasks" in err
+
+
+def test_chat_prompt_is_the_official_template():
+    ask = Ask([Image.new("RGB", (4, 4))], "Is there a dog?", system_prompt="SYS")
+    assert chat_prompt(ask, "<image_placeholder>", PRO_ROLES) == (
+        "SYS\n\n<|User|>: <image_placeholder>\nIs there a dog?\n\n<|Assistant|>:"
+    )
+    two = Ask([Image.new("RGB", (4, 4))] * 2, "Compare <image> with <image>.")
+    assert chat_prompt(two, "<I>", JANUS_ROLES) == "User: Compare <I> with <I>.\n\nAssistant:"
+    with pytest.raises(ValueError):
+        chat_prompt(Ask([Image.new("RGB", (4, 4))], "<image> and <image>"), "<I>", PRO_ROLES)
+
+
+def test_ids_are_unique_and_stable():
+    rows = [{"q": "1", "c": "a"}, {"q": "1", "c": "b"}, {"q": "1", "c": "a"}]
+    assert make_ids(rows, ("c", "q")) == ["a/1#1", "b/1", "a/1#2"]
+
+
+def test_local_copy_parquet_and_save_to_disk(tmp_path):
+    from datasets import Dataset
+
+    task = load_task("pope")
+    write_pope_copy(tmp_path / "pq", 6)
+    loaded = load_samples(task, data_dir=tmp_path / "pq", limit=4)
+    assert len(loaded.samples) == 4 and loaded.source["kind"] == "local"
+    assert loaded.samples[0].images()[0].mode == "RGB"
+
+    ds = Dataset.from_parquet(str(next((tmp_path / "pq/pope").glob("*.parquet"))))
+    ds.save_to_disk(str(tmp_path / "disk/pope"))
+    again = load_samples(task, data_dir=tmp_path / "disk")
+    assert [s.id for s in again.samples] == [s.id for s in load_samples(task, data_dir=tmp_path / "pq").samples]
+
+
+def test_demo_sets_are_in_the_real_schema():
+    for name in ("pope", "mme"):
+        task = load_task(name)
+        samples = load_samples(task, demo=True).samples
+        assert samples and all(set(task.text_columns) <= set(s.row) for s in samples)
+        assert all(len(s.images()) == 1 for s in samples)
+
+
+def test_resume_refuses_a_changed_task_or_model():
+    task = load_task("pope")
+    manifest = {"run_id": "r", "model": {"model": "janus-tiny"}, "tasks": {"pope": {"config_hash": task.config_hash()}}}
+    check_resume(manifest, "janus-tiny", [task])  # same: fine
+    changed = dataclasses.replace(task, max_new_tokens=99)
+    with pytest.raises(UsageError, match="changed since run r"):
+        check_resume(manifest, "janus-tiny", [changed])
+    with pytest.raises(UsageError, match="new --run-id"):
+        check_resume(manifest, "Janus-Pro-7B", [task])
+
+
+def test_groups_and_unsafe_names():
+    assert [t.name for t in resolve_tasks("pope,mme,pope")] == ["pope", "mme"]
+    for bad in ("../x", "a/b", "", ".."):
+        with pytest.raises(UsageError):
+            safe_name(bad)
+
+
+def test_tiny_model_is_deterministic(tmp_path):
+    from janus_eval.models.tiny import build_tiny, fingerprint
+
+    a, b = build_tiny(tmp_path / "a"), build_tiny(tmp_path / "b")
+    assert fingerprint(a) == fingerprint(b)
+    assert (a / "tokenizer.json").read_text() == (b / "tokenizer.json").read_text()
