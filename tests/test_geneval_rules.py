@@ -190,10 +190,13 @@ def test_max_objects_and_optional_nms():
     assert G.compute_iou((0, 0, 9, 9), (5, 0, 14, 9)) == pytest.approx(50 / 150)
 
 
-def test_rules_from_settings_rejects_unknown_keys():
-    assert G.Rules.from_settings({"threshold": 0.5, "image_root": "/x"}).threshold == 0.5
-    with pytest.raises(UsageError, match="unknown setting"):
-        G.Rules.from_settings({"treshold": 0.5})
+def test_rules_from_settings_takes_its_keys_and_checks_their_types():
+    rules = G.Rules.from_settings({"threshold": "0.5", "max_objects": 4, "image_root": "/x", "vqa_model": "m"})
+    assert (rules.threshold, rules.max_objects, rules.counting_threshold) == (0.5, 4, 0.9)
+    with pytest.raises(UsageError, match="max_objects"):
+        G.Rules.from_settings({"max_objects": "many"})
+    with pytest.raises(UsageError, match="crop"):
+        G.Rules.from_settings({"crop": "yes"})
 
 
 # --- colour crops and aggregation ----------------------------------------------------------

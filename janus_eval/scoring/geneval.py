@@ -3,21 +3,26 @@
 
 Record shape (one line of `<task>/samples.jsonl` per prompt):
 
-- `id`: the prompt's index in `evaluation_metadata.jsonl`, zero-padded to 5 digits
-  (`"00000"`), the name of its image folder;
+- `sample_id` (the runner's id) and `index`: the prompt's line number (from 0) in
+  `evaluation_metadata.jsonl`;
 - `tag`, `include`, `exclude`, `prompt`: the prompt's metadata under GenEval's own
-  field names (`include`/`exclude` are lists of `{class, count, color?, position?}`;
-  `exclude` is absent or null for prompts without one);
+  field names (`include`/`exclude` are lists of `{class, count, color?, position?}`, or
+  the same as a JSON string; `exclude` is absent or null for prompts without one);
 - `images`: the generated images' paths relative to the task folder, in the official
-  layout: `images/<id>/samples/<n:04d>.png` (the folder `images/<id>/` also holds
-  `metadata.jsonl`, the prompt's metadata line, so the official script can read it);
+  layout: `images/<index:05d>/samples/<n:04d>.png`; the folder `images/<index:05d>/`
+  also holds `metadata.jsonl` (the prompt's metadata line), so the official
+  `evaluate_images.py` can read the same folder;
+- `prediction`: that folder, `images/<index:05d>` (the samples contract's raw output);
 - `error`: a message, or null (a prompt the model could not draw is left out of the
   metrics and counted in the `errors` row).
 
 Settings (the task's `scoring:` mapping): `threshold` 0.3, `counting_threshold` 0.9,
 `max_objects` 16, `max_overlap` 1.0 (no NMS), `position_threshold` 0.1, `bgcolor`
 "#999999", `crop` true, as in the official script; plus `image_root`, the task folder
-the image paths are relative to (the runner sets it; default: the working directory).
+the image paths are relative to (the runner sets it; default: the working directory),
+and the judges' `device`, `geneval_dir`, `detector_config`, `detector_checkpoint`,
+`clip_checkpoint` (see `judges/geneval_detector.py`). Other keys (settings meant for
+other tasks' scorers) are ignored.
 
 Per image: detections above the score threshold (0.9 for the `counting` tag), at most
 16 per class, most confident first; every `include` clause needs `count` objects of its
@@ -67,15 +72,19 @@ class Rules:
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any] | None) -> Rules:
-        settings = dict(settings or {})
-        settings.pop("image_root", None)
-        names = {f.name: f.type for f in fields(cls)}
-        unknown = sorted(set(settings) - set(names))
-        if unknown:
-            raise UsageError(
-                f"geneval scoring: unknown setting(s) {', '.join(unknown)}; known: {', '.join(names)}, image_root"
-            )
-        return cls(**settings)
+        """The rule settings among `settings` (other keys belong to the judges, the runner
+        or other tasks' scorers); a value of the wrong type is a UsageError."""
+        given = {f.name: (settings or {})[f.name] for f in fields(cls) if f.name in (settings or {})}
+        defaults = cls()
+        try:
+            for name, value in given.items():
+                kind = type(getattr(defaults, name))
+                given[name] = value if kind is bool and isinstance(value, bool) else kind(value)
+                if kind is bool and not isinstance(value, bool):
+                    raise ValueError(value)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"geneval scoring setting {name}={value!r} is not a valid {kind.__name__}") from exc
+        return cls(**given)
 
 
 @dataclass(frozen=True)
@@ -277,14 +286,21 @@ def metadata_of(record: Mapping[str, Any]) -> dict[str, Any]:
     return meta
 
 
-def _judge(judges: Any) -> Any:
+JUDGE_SETTINGS = {"geneval_dir": "folder", "detector_config": "detector_config_path",
+                  "detector_checkpoint": "detector_checkpoint", "clip_checkpoint": "clip_checkpoint",
+                  "device": "device"}
+
+
+def _judge(judges: Any, settings: Mapping[str, Any] | None) -> Any:
+    """The judges' GenEval models, loaded on first use and kept on `judges` for the run."""
     judge = getattr(judges, "geneval", None) if judges is not None else None
     if judge is None:
         from ..judges.geneval_detector import load_geneval_judge
 
-        judge = load_geneval_judge(demo=bool(getattr(judges, "demo", False)))
-        if judges is not None and hasattr(judges, "geneval"):
-            judges.geneval = judge  # load the models once per run
+        kwargs = {arg: (settings or {})[key] for key, arg in JUDGE_SETTINGS.items() if (settings or {}).get(key)}
+        judge = load_geneval_judge(demo=bool(getattr(judges, "demo", False)), **kwargs)
+        if judges is not None:
+            judges.geneval = judge
     return judge
 
 
@@ -325,7 +341,7 @@ def score(records: pd.DataFrame, settings: Mapping[str, Any] | None = None, judg
     flags: list[bool] = []
     prompt_ids: list[str] = []
     unreadable = 0
-    judge = _judge(judges) if len(ok) else None
+    judge = _judge(judges, settings) if len(ok) else None
     for idx, rec in ok.iterrows():
         meta = metadata_of(rec)
         verdicts = []
@@ -335,7 +351,7 @@ def score(records: pd.DataFrame, settings: Mapping[str, Any] | None = None, judg
             verdicts.append({"image": rel, **v})
             tags.append(meta["tag"])
             flags.append(v["correct"])
-            prompt_ids.append(str(rec.get("id", idx)))
+            prompt_ids.append(str(rec.get("sample_id", rec.get("index", idx))))
         parsed[idx] = verdicts
         per_score[idx] = float(np.mean([v["correct"] for v in verdicts])) if verdicts else None
     rows = summarize(tags, flags, prompt_ids)
