@@ -327,3 +327,26 @@ def test_score_counts_a_corrupt_image_wrong_and_refuses_a_missing_one(tmp_path):
     assert rows[("unreadable_images", "")] == 1.0 and rows[("accuracy", "single_object")] == 50.0
     with pytest.raises(UsageError, match="missing"):
         G.score(pd.DataFrame([rec]), {"image_root": str(tmp_path / "elsewhere")}, judges)
+
+
+def test_records_from_a_folder_in_the_official_layout(tmp_path):
+    img, _ = square("red", (8, 8, 40, 40))
+    write_prompt(tmp_path, 12, COUNT, [img, img])
+    write_prompt(tmp_path, 3, SINGLE, [img])
+    (tmp_path / "images" / "notes").mkdir()
+    recs = G.records_from_folder(tmp_path / "images")
+    assert [r["index"] for r in recs] == [3, 12]
+    assert recs[1]["images"] == ["00012/samples/0000.png", "00012/samples/0001.png"]
+    assert recs[1]["exclude"] == COUNT["exclude"] and recs[0]["exclude"] is None
+    assert G.metadata_of(recs[1]) == COUNT
+    judge = PixelJudge({str(tmp_path / "images" / r): [det("bench", (8, 8, 40, 40), 0.9)]
+                        for rec in recs for r in rec["images"]})
+    judges = type("J", (), {"geneval": judge, "demo": False})()
+    scored = G.score(pd.DataFrame(recs), {"image_root": str(tmp_path / "images")}, judges)
+    rows = {(m, s): v for m, s, v, n in scored.table.itertuples(index=False)}
+    assert rows[("accuracy", "single_object")] == 100.0 and rows[("accuracy", "counting")] == 0.0
+    (tmp_path / "images" / "00003" / "metadata.jsonl").unlink()
+    with pytest.raises(UsageError, match="metadata.jsonl"):
+        G.records_from_folder(tmp_path / "images")
+    with pytest.raises(UsageError, match="no GenEval prompt folders"):
+        G.records_from_folder(tmp_path / "images" / "notes")

@@ -291,6 +291,34 @@ JUDGE_SETTINGS = {"geneval_dir": "folder", "detector_config": "detector_config_p
                   "device": "device"}
 
 
+def records_from_folder(folder: str | Path) -> list[dict[str, Any]]:
+    """Records for images already in the official layout (`<index:05d>/metadata.jsonl` +
+    `samples/<n:04d>.png`, e.g. written by another tool for the official evaluator); image
+    paths relative to `folder`."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder of GenEval images (<index:05d>/metadata.jsonl + samples/)")
+    records = []
+    for sub in sorted((p for p in folder.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)):
+        meta_path = sub / "metadata.jsonl"
+        if not meta_path.is_file():
+            raise UsageError(f"{meta_path} is missing: every prompt folder needs its metadata.jsonl")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8").strip().splitlines()[0])
+        except (json.JSONDecodeError, IndexError) as exc:
+            raise UsageError(f"{meta_path} is not a JSON metadata line; copy it from evaluation_metadata.jsonl") from exc
+        pngs = sorted(p for p in (sub / "samples").glob("*.png") if p.stem.isdigit()) if (sub / "samples").is_dir() else []
+        records.append({
+            "sample_id": str(int(sub.name)), "index": int(sub.name), "tag": meta.get("tag"),
+            "include": meta.get("include", []), "exclude": meta.get("exclude"), "prompt": meta.get("prompt", ""),
+            "images": [p.relative_to(folder).as_posix() for p in pngs],
+            "prediction": sub.relative_to(folder).as_posix(), "error": None,
+        })  # fmt: skip
+    if not records:
+        raise UsageError(f"{folder} holds no GenEval prompt folders (<index:05d>/metadata.jsonl + samples/)")
+    return records
+
+
 def _judge(judges: Any, settings: Mapping[str, Any] | None) -> Any:
     """The judges' GenEval models, loaded on first use and kept on `judges` for the run."""
     judge = getattr(judges, "geneval", None) if judges is not None else None
