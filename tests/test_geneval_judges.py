@@ -213,3 +213,5 @@ def test_score_end_to_end_with_the_demo_judges(demo_judge, tmp_path):
     assert v["correct"] == (v["reason"] == "")
     strict = G.score(pd.DataFrame([rec]), {"image_root": str(tmp_path)}, judges)
     assert strict.per_sample.loc[0, "parsed"][0]["reason"] == "expected car>=1, found 0"
+    marks = strict.table[strict.table["metric"] == "mode"]
+    assert marks[["subset", "value"]].values.tolist() == [["demo_judge", 1.0]]

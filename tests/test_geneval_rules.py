@@ -311,6 +311,7 @@ def test_score_reads_the_official_layout_and_judges_colours_on_masked_crops(tmp_
     assert rows[("overall", "")] == (25.0, 3)
     assert rows[("errors", "")] == (1.0, 3)
     assert rows[("unreadable_images", "")] == (0.0, 3)
+    assert ("mode", "demo_judge") not in rows
 
 
 def test_score_counts_a_corrupt_image_wrong_and_refuses_a_missing_one(tmp_path):

@@ -32,7 +32,8 @@ clause); every `exclude` clause needs fewer than `count` (so counting is exactly
 The verdict text is the official one ("expected dog>=1, found 0", ...). Tables:
 `accuracy` per tag = mean over images, `overall` = mean of the tag scores, plus the
 share of correct images and of prompts with at least one correct image. Values are in
-percent like the rest of janus-eval (the paper writes 0.80 for 80.0).
+percent like the rest of janus-eval (the paper writes 0.80 for 80.0). With the demo
+(random-weight) judges the table has a row `mode / demo_judge`.
 """
 
 from __future__ import annotations
@@ -384,5 +385,7 @@ def score(records: pd.DataFrame, settings: Mapping[str, Any] | None = None, judg
         per_score[idx] = float(np.mean([v["correct"] for v in verdicts])) if verdicts else None
     rows = summarize(tags, flags, prompt_ids)
     rows.append(("unreadable_images", "", float(unreadable), len(flags)))
+    if judge is not None and getattr(judge, "demo", False):
+        rows.append(("mode", "demo_judge", 1.0, len(flags)))  # random-weight judges: the scores mean nothing
     rows += error_rows(records)
     return Scored(pd.DataFrame({"parsed": parsed, "score": per_score}), table(rows))
