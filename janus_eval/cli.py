@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -25,6 +26,20 @@ def summary(scores: pd.DataFrame) -> str:
     return rows[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-")
 
 
+JUDGE_HELP = "OpenAI-compatible chat model that grades MM-Vet and matches MMBench answers."
+
+
+def make_judges(
+    judge_model: Optional[str], judge_base_url: Optional[str], judge_api_key_env: Optional[str],
+    judge_runs: Optional[int], demo: bool = False,
+):  # fmt: skip
+    from .judges import Judges, make_llm_judge
+
+    return Judges(
+        llm=make_llm_judge(judge_model, judge_base_url, judge_api_key_env), demo=demo, llm_runs=judge_runs
+    )
+
+
 @app.command()
 def run(
     tasks: str = typer.Option(..., "--tasks", help="Comma-separated task names or groups (see `list tasks`)."),
@@ -40,18 +55,36 @@ def run(
     seed: int = typer.Option(0, "--seed", help="Run seed (image generation)."),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help="Allow non-safetensors weights (runs code)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    compile: bool = typer.Option(
+        False, "--compile", help="Static KV cache and a compiled per-token step (faster decoding on CUDA)."
+    ),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", min=0, help="Data workers decoding images ahead of the model (default: 4 on CUDA, 0 on CPU)."
+    ),
+    judge_model: Optional[str] = typer.Option(None, "--judge-model", help=JUDGE_HELP),
+    judge_base_url: Optional[str] = typer.Option(None, "--judge-base-url", help="Judge endpoint (default OpenAI's)."),
+    judge_api_key_env: Optional[str] = typer.Option(
+        None, "--judge-api-key-env", help="Variable holding the judge's API key (default OPENAI_API_KEY)."
+    ),
+    judge_runs: Optional[int] = typer.Option(None, "--judge-runs", min=1, help="MM-Vet grading runs averaged."),
 ) -> None:
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
     from .registry import resolve_tasks
-    from .runner import RunOptions
+    from .runner import RunOptions, tasks_with_judges
     from .runner import run as run_tasks
 
-    task_list = resolve_tasks(tasks)
+    judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, demo)
+    task_list, skipped = tasks_with_judges(tasks, resolve_tasks(tasks), judges)
+    for note in skipped:
+        typer.echo(note, err=True)
     opts = RunOptions(
         model=model, output=output, run_id=run_id, limit=limit, batch_size=batch_size, demo=demo,
         data_dir=data_dir, device=device, dtype=dtype, seed=seed, allow_pickle=allow_pickle, progress=progress,
+        workers=workers, compile=compile,
     )  # fmt: skip
-    store = run_tasks(task_list, opts)
+    store = run_tasks(task_list, opts, judges)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return  # torchrun: rank 0 reports
     typer.echo(summary(store.read_scores()))
     typer.echo(f"run folder: {store.root}  (every variant: {store.root / 'scores.csv'})")
 
@@ -63,14 +96,59 @@ def score(
     output: Path = typer.Option(Path("results"), "--output", help="Results folder; the run goes in OUTPUT/RUN_ID."),
     run_id: Optional[str] = typer.Option(None, "--run-id", help="Name of the run folder."),
     model: str = typer.Option("external", "--model", help="Which model made the predictions (for the paper column)."),
+    judge_model: Optional[str] = typer.Option(None, "--judge-model", help=JUDGE_HELP),
+    judge_base_url: Optional[str] = typer.Option(None, "--judge-base-url", help="Judge endpoint (default OpenAI's)."),
+    judge_api_key_env: Optional[str] = typer.Option(
+        None, "--judge-api-key-env", help="Variable holding the judge's API key (default OPENAI_API_KEY)."
+    ),
+    judge_runs: Optional[int] = typer.Option(None, "--judge-runs", min=1, help="MM-Vet grading runs averaged."),
 ) -> None:
     """Score saved or external predictions into a run folder, as `run` would."""
     from .registry import load_task
-    from .runner import score_file
+    from .runner import score_file, tasks_with_judges
 
-    store = score_file(load_task(task), samples, output, run_id, model)
+    judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs)
+    task_list, _ = tasks_with_judges(task, [load_task(task)], judges)
+    store = score_file(task_list[0], samples, output, run_id, model, judges)
     typer.echo(summary(store.read_scores()))
     typer.echo(f"run folder: {store.root}")
+
+
+@app.command()
+def report(
+    runs: list[Path] = typer.Argument(..., help="Run folders (or results folders holding one run each)."),
+    output: Path = typer.Option(Path("report"), "-o", "--output", help="Folder for leaderboard.html/.md/.csv."),
+    failures: int = typer.Option(50, "--failures", min=0, help="Wrong answers shown per run and task (HTML)."),
+    gallery: int = typer.Option(24, "--gallery", min=0, help="Generated samples shown per run and task."),
+) -> None:
+    """Leaderboard of runs beside the Janus-Pro report: self-contained HTML, markdown, long CSV."""
+    from .report import build_report
+
+    for kind, path in build_report(runs, output, failure_limit=failures, gallery_limit=gallery).items():
+        typer.echo(f"{kind:<5} {path}")
+
+
+@app.command()
+def compare(
+    baseline: Path = typer.Argument(..., help="The baseline run folder."),
+    new: Path = typer.Argument(..., help="The run folder to check."),
+    tolerance: float = typer.Option(0.0, "--tolerance", min=0.0, help="Allowed drop, in the metric's units."),
+    tolerances: Optional[Path] = typer.Option(None, "--tolerances", help="YAML of per-metric tolerances."),
+    output: Optional[Path] = typer.Option(None, "--output", help="Also write the markdown table to this file."),
+    gate: str = typer.Option("headline", "--gate", help="headline: gate each task's headline; all: every metric."),
+    n_boot: int = typer.Option(1000, "--n-boot", min=100, help="Bootstrap resamples."),
+    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+) -> None:
+    """Regression gate: paired bootstrap of NEW - BASELINE; exit 1 on a regression, 2 on unusable input."""
+    from .compare import compare as compare_runs
+    from .store import atomic_write_text
+
+    result = compare_runs(baseline, new, tolerance, tolerances, n_boot, seed, gate)
+    text = result.markdown()
+    typer.echo(text)
+    if output is not None:
+        atomic_write_text(output, text)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command("list")
@@ -120,7 +198,9 @@ def quiet_libraries() -> None:
 def main() -> None:
     quiet_libraries()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns (not raises) a typer.Exit's code here
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except UsageError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,14 +66,35 @@ def to_rgb(value: Any) -> Image.Image:
     return img if img.mode == "RGB" else img.convert("RGB")
 
 
+class RowImages:
+    """The raw image values of one dataset row, read from the Arrow table on demand
+    (so a large dataset's images are never all held in memory)."""
+
+    def __init__(self, dataset, index: int, columns: list[str]):
+        self.dataset, self.index, self.columns = dataset, index, columns
+
+    def __call__(self) -> list[Any]:
+        if not self.columns:
+            return []
+        row = self.dataset[self.index]
+        values: list[Any] = []
+        for c in self.columns:  # a column may hold one image or a list of them (SEED-Bench)
+            values += row[c] if isinstance(row[c], list) else [row[c]]
+        return [v for v in values if v is not None]
+
+
 @dataclass
 class Sample:
     id: str
     row: dict[str, Any]  # the text columns, under the dataset's own names
-    image_values: list[Any] = field(default_factory=list)  # raw values, decoded on demand
+    image_values: Any = None  # a list of raw image values, or a callable returning one
+
+    def raw_images(self) -> list[Any]:
+        values = self.image_values() if callable(self.image_values) else self.image_values
+        return list(values or [])
 
     def images(self) -> list[Image.Image]:
-        return [to_rgb(v) for v in self.image_values]
+        return [to_rgb(v) for v in self.raw_images()]
 
 
 def make_ids(rows: list[dict[str, Any]], id_columns: tuple[str, ...]) -> list[str]:
@@ -106,6 +127,7 @@ def load_samples(
         dataset, source = _load_local(task, Path(data_dir))
     else:
         dataset, source = _load_hub(task)
+    dataset = _keep_rows(task, dataset)
     dataset = _join_images(task, dataset, demo=demo, data_dir=data_dir)
     if limit is not None:
         dataset = dataset.select(range(min(limit, len(dataset))))
@@ -124,23 +146,31 @@ def _to_samples(task: TaskConfig, dataset) -> list[Sample]:
     ids = make_ids(rows, task.id_columns)
     image_cols = [c for c in task.image_columns if c in dataset.column_names]
     images = dataset.select_columns(image_cols) if image_cols else None
-    samples = []
-    for i, (sid, row) in enumerate(zip(ids, rows)):
-        values = []
-        if images is not None:
-            irow = images[i]
-            values = [irow[c] for c in image_cols if irow[c] is not None]
-        samples.append(Sample(sid, row, values))
-    return samples
+    return [Sample(sid, row, RowImages(images, i, image_cols)) for i, (sid, row) in enumerate(zip(ids, rows))]
+
+
+def _keep_rows(task: TaskConfig, dataset):
+    """The task's `where` filter: rows whose columns equal the given values."""
+    where = task.dataset.where
+    if not where:
+        return dataset
+    missing = [c for c in where if c not in dataset.column_names]
+    if missing:
+        raise UsageError(f"task {task.name}: cannot filter on missing column(s) {', '.join(missing)}")
+    cols = list(where)
+    wanted = [str(where[c]) for c in cols]
+    return dataset.filter(lambda *vals: [str(v) for v in vals] == wanted, input_columns=cols)
 
 
 def _undecoded(dataset):
     """Keep images as raw bytes so a bad one fails on its own sample, not the whole load."""
-    from datasets import Image as ImageFeature
+    from datasets import Image as ImageFeature, List, Sequence
 
     for name, feature in dataset.features.items():
         if isinstance(feature, ImageFeature):
             dataset = dataset.cast_column(name, ImageFeature(decode=False))
+        elif isinstance(feature, (List, Sequence)) and isinstance(feature.feature, ImageFeature):
+            dataset = dataset.cast_column(name, List(ImageFeature(decode=False)))
     return dataset
 
 
@@ -153,7 +183,7 @@ def _load_demo(task: TaskConfig):
     return _undecoded(Dataset.from_parquet(str(path))), {"kind": "demo", "path": path.name}
 
 
-def _local_dataset(folder: Path, split: str):
+def _local_dataset(folder: Path, split: str, config: str | None = None, exclude: tuple[str, ...] = ()):
     from datasets import Dataset, DatasetDict, load_from_disk
 
     if (folder / "state.json").exists() or (folder / "dataset_dict.json").exists():
@@ -163,7 +193,10 @@ def _local_dataset(folder: Path, split: str):
                 raise UsageError(f"{folder} has splits {list(ds)}, not '{split}'")
             ds = ds[split]
         return ds
-    files = sorted(folder.rglob("*.parquet"))
+    files = [f for f in sorted(folder.rglob("*.parquet")) if f.relative_to(folder).parts[0] not in exclude]
+    # a whole-repo download holds every config in its own folder: take the task's
+    config_files = [f for f in files if config and config in f.relative_to(folder).parts[:-1]]
+    files = config_files or files
     split_files = [f for f in files if split in f.relative_to(folder).as_posix()]
     files = split_files or files
     if not files:
@@ -173,7 +206,8 @@ def _local_dataset(folder: Path, split: str):
 
 def _load_local(task: TaskConfig, data_dir: Path):
     folder = data_dir / task.name
-    ds = _local_dataset(folder, task.dataset.split) if folder.is_dir() else None
+    exclude = (task.dataset.join["name"],) if task.dataset.join else ()
+    ds = _local_dataset(folder, task.dataset.split, task.dataset.name, exclude) if folder.is_dir() else None
     if ds is None:
         raise UsageError(
             f"no local copy of {task.name} in {folder}: put the parquet files of "

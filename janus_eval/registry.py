@@ -28,6 +28,7 @@ class DataSource:
     revision: str = "main"
     mirrors: tuple[str, ...] = ()  # other ids of the same data (lmms-lab-encoder/...)
     join: dict[str, Any] | None = None  # images from another config, joined on a key (GQA)
+    where: dict[str, Any] | None = None  # keep rows whose column equals the value (SEED: data_type image)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def load_task(name: str) -> TaskConfig:
             revision=str(ds.get("revision", "main")),
             mirrors=tuple(ds.get("mirrors", ())),
             join=ds.get("join"),
+            where=ds.get("where"),
         ),
         id_columns=tuple(raw["id_columns"]),
         text_columns=tuple(raw["text_columns"]),

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -16,12 +16,13 @@ from typing import Any, Callable, Iterator
 import pandas as pd
 from tqdm import tqdm
 
-from .data import ImageError, Sample, load_samples, make_ids
+from . import distributed
+from .data import Sample, load_samples, make_ids
 from .errors import UsageError
 from .judges import Judges
 from .models.base import Ask, ModelAdapter
 from .paper import with_paper
-from .prompts import build_prompt
+from .pipeline import prepared_batches
 from .registry import TaskConfig
 from .scoring import get_scorer
 from .store import RunStore, safe_name
@@ -41,6 +42,14 @@ class RunOptions:
     seed: int = 0
     allow_pickle: bool = False
     progress: bool = True
+    compile: bool = False  # static KV cache + compiled per-token step (CUDA)
+    workers: int | None = None  # data workers; None: 4 on CUDA, 0 on CPU
+    rank: int = 0  # torchrun: this process's rank and the world size
+    world_size: int = 1
+
+    @property
+    def shard(self) -> int | None:
+        return self.rank if self.world_size > 1 else None
 
 
 def default_run_id(model: str) -> str:
@@ -76,43 +85,28 @@ def environment() -> dict[str, Any]:
 
 
 # --- understanding ------------------------------------------------------------
-def _record(sample: Sample) -> dict[str, Any]:
-    return {"sample_id": sample.id, **sample.row, "prediction": None, "error": None}
-
-
 def answer_samples(
     task: TaskConfig, samples: list[Sample], adapter: ModelAdapter, store: RunStore, opts: RunOptions
-) -> int:
-    """Ask the model every sample not yet in the store, appending records batch by batch.
-    Returns how many samples were already done (a resumed run)."""
-    done = store.done_ids(task.name)
-    todo = [s for s in samples if s.id not in done]
-    bar = tqdm(
-        total=len(samples), initial=len(samples) - len(todo), unit="sample", desc=task.name,
-        disable=not opts.progress, dynamic_ncols=True,
-    )  # fmt: skip
+) -> None:
+    """Ask the model the given (pending, this rank's) samples, appending records batch by batch."""
+    preparer = adapter.preparer() if hasattr(adapter, "preparer") else _asks
+    generate = adapter.generate if hasattr(adapter, "generate") else adapter.answer
+    batches = list(chunks(samples, opts.batch_size))
+    bar = tqdm(total=len(samples), unit="sample", desc=task.name, disable=not opts.progress, dynamic_ncols=True)
     with bar:
-        for batch in chunks(todo, opts.batch_size):
-            records, asks, slots = [], [], []
-            for sample in batch:
-                rec = _record(sample)
-                try:
-                    images = sample.images()
-                except ImageError as exc:
-                    rec["error"] = str(exc)
-                else:
-                    prompt = build_prompt(sample.row, task.prompt, task.prompt_builder)
-                    asks.append(Ask(images, prompt, task.max_new_tokens, task.system_prompt))
-                    slots.append(len(records))
-                records.append(rec)
-            for slot, text in zip(slots, adapter.answer(asks) if asks else []):
+        for records, slots, prepared in prepared_batches(task, preparer, batches, opts.workers):
+            for slot, text in zip(slots, generate(prepared) if prepared is not None else []):
                 records[slot]["prediction"] = text
-            store.append_records(task.name, records)
-            bar.update(len(batch))
-    return len(samples) - len(todo)
+            store.append_records(task.name, records, shard=opts.shard)
+            bar.update(len(records))
 
 
-TASK_RUNNERS: dict[str, Callable[..., int]] = {"understanding": answer_samples}
+def _asks(asks: list[Ask]) -> list[Ask]:
+    return asks
+
+
+# kind -> function(task, pending samples of this rank, adapter, store, opts)
+TASK_RUNNERS: dict[str, Callable[..., None]] = {"understanding": answer_samples}
 
 
 # --- scoring ------------------------------------------------------------------
@@ -164,10 +158,51 @@ def check_resume(manifest: dict[str, Any], model: str, tasks: list[TaskConfig]) 
             )
 
 
+def _data_workers(opts: RunOptions, device: str) -> int:
+    if opts.workers is not None:
+        return opts.workers
+    return 4 if device.startswith("cuda") else 0
+
+
+def tasks_with_judges(
+    spec: str, tasks: list[TaskConfig], judges: Judges | None
+) -> tuple[list[TaskConfig], list[str]]:
+    """Tasks graded by an LLM judge need one. Named on the command line without a
+    judge: a UsageError before any model work. Reached through a group: left out,
+    with a note saying why (returned for the caller to print)."""
+    if judges is not None and judges.llm is not None:
+        return tasks, []
+    named = {p.strip() for p in spec.split(",")}
+    kept, notes = [], []
+    for task in tasks:
+        if not task.requires_judge:
+            kept.append(task)
+        elif task.name in named:
+            raise UsageError(
+                f"task {task.name} is graded by an LLM judge: give --judge-model MODEL (and --judge-base-url URL "
+                f"for a local OpenAI-compatible server; the API key is read from $OPENAI_API_KEY or the variable "
+                f"named by --judge-api-key-env)"
+            )
+        else:
+            notes.append(f"skipping {task.name}: it is graded by an LLM judge and none is configured (give --judge-model)")
+    if not kept:
+        raise UsageError("no task left to run: " + "; ".join(notes))
+    return kept, notes
+
+
 def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None, load_model=None) -> RunStore:
     from .models import load_model as default_loader
+    from .models.janus import default_device
 
-    run_id = safe_name(opts.run_id or default_run_id(opts.model), "run id")
+    world = distributed.setup(opts.device)
+    device = opts.device or default_device()
+    if world.size > 1 and device.startswith("cuda"):
+        device = f"cuda:{world.local_rank}"
+    run_id = safe_name(distributed.from_main(world, opts.run_id or default_run_id(opts.model)), "run id")
+    opts = replace(
+        opts, run_id=run_id, device=device, rank=world.rank, world_size=world.size,
+        workers=_data_workers(opts, device),
+    )  # fmt: skip
     store = RunStore(Path(opts.output) / run_id)
     manifest = store.read_manifest()
     # Cheap checks and data first: bad input fails before a model is loaded.
@@ -175,11 +210,12 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
     data = {t.name: load_samples(t, demo=opts.demo, data_dir=opts.data_dir, limit=opts.limit) for t in tasks}
     started = time.perf_counter()
     adapter = (load_model or default_loader)(
-        opts.model, device=opts.device, dtype=opts.dtype, allow_pickle=opts.allow_pickle
+        opts.model, device=opts.device, dtype=opts.dtype, allow_pickle=opts.allow_pickle, compile=opts.compile
     )
     manifest = manifest or {"run_id": run_id, "created": _now(), "tasks": {}, "timings": {}}
     manifest.update(
         model=adapter.describe(), seed=opts.seed, demo=opts.demo, batch_size=opts.batch_size,
+        world_size=world.size, data_workers=opts.workers,
         judge=(judges.describe() if judges is not None and hasattr(judges, "describe") else None),
         **environment(),
     )  # fmt: skip
@@ -189,23 +225,38 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
             "config": task.to_dict(), "config_hash": task.config_hash(), "data": data[task.name].source,
             "n_samples": len(data[task.name].samples), "limit": opts.limit,
         }  # fmt: skip
-    store.write_manifest(manifest)
+    if world.main:
+        store.write_manifest(manifest)
 
     tables = []
     for task in tasks:
+        samples = data[task.name].samples
         t0 = time.perf_counter()
-        resumed = TASK_RUNNERS[task.kind](task, data[task.name].samples, adapter, store, opts)
-        manifest["tasks"][task.name]["resumed_samples"] = resumed
+        done = store.done_ids(task.name)
+        distributed.barrier(world)  # every rank sees the same pending list before any writes
+        todo = [s for s in samples if s.id not in done]
+        TASK_RUNNERS[task.kind](task, todo[world.rank :: world.size], adapter, store, opts)
+        distributed.barrier(world)
         t1 = time.perf_counter()
-        wanted = {s.id for s in data[task.name].samples}
-        records = [r for r in store.read_records(task.name) if r["sample_id"] in wanted]
-        records, table = score_records(task, records, judges)
-        store.rewrite_records(task.name, records)
-        tables.append(table)
-        manifest["timings"][task.name] = {"answer_s": round(t1 - t0, 3), "score_s": round(time.perf_counter() - t1, 3)}
-        manifest["updated"] = _now()
-        store.write_manifest(manifest)
-    _write_scores(store, pd.concat(tables, ignore_index=True), adapter.describe()["model"])
+        if world.main:
+            store.merge_shards(task.name)
+            order = {s.id: i for i, s in enumerate(samples)}
+            records = sorted(
+                (r for r in store.read_records(task.name) if r["sample_id"] in order),
+                key=lambda r: order[r["sample_id"]],
+            )
+            records, table = score_records(task, records, judges)
+            store.rewrite_records(task.name, records)
+            tables.append(table)
+            manifest["tasks"][task.name]["resumed_samples"] = len(samples) - len(todo)
+            manifest["timings"][task.name] = {
+                "answer_s": round(t1 - t0, 3), "score_s": round(time.perf_counter() - t1, 3),
+            }  # fmt: skip
+            manifest["updated"] = _now()
+            store.write_manifest(manifest)
+    if world.main:
+        _write_scores(store, pd.concat(tables, ignore_index=True), adapter.describe()["model"])
+    distributed.barrier(world)
     return store
 
 

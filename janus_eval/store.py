@@ -66,9 +66,9 @@ class RunStore:
     def samples_path(self, task: str) -> Path:
         return self.task_dir(task) / "samples.jsonl"
 
-    def read_records(self, task: str) -> list[dict[str, Any]]:
+    def read_records(self, task: str, path: Path | None = None) -> list[dict[str, Any]]:
         """Records written so far. A last line cut off by a kill is dropped (and repaired)."""
-        path = self.samples_path(task)
+        path = path or self.samples_path(task)
         if not path.exists():
             return []
         data = path.read_bytes()
@@ -80,16 +80,37 @@ class RunStore:
         return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
 
     def done_ids(self, task: str) -> set[str]:
-        return {r["sample_id"] for r in self.read_records(task)}
+        """Ids finished in this run, in the merged file or in any rank's own file."""
+        paths = [self.samples_path(task), *self.shard_paths(task)]
+        return {r["sample_id"] for p in paths for r in self.read_records(task, p)}
 
-    def append_records(self, task: str, records: Iterable[dict[str, Any]]) -> None:
-        path = self.samples_path(task)
+    def merge_shards(self, task: str) -> None:
+        """Fold the ranks' files into samples.jsonl (ids already there win), then remove them."""
+        shards = self.shard_paths(task)
+        if not shards:
+            return
+        merged = self.read_records(task)
+        seen = {r["sample_id"] for r in merged}
+        for path in shards:
+            for rec in self.read_records(task, path):
+                if rec["sample_id"] not in seen:
+                    seen.add(rec["sample_id"])
+                    merged.append(rec)
+        self.rewrite_records(task, merged)
+        for path in shards:
+            path.unlink()
+
+    def shard_paths(self, task: str) -> list[Path]:
+        return sorted(self.task_dir(task).glob("samples.rank*.jsonl"))
+
+    def append_records(self, task: str, records: Iterable[dict[str, Any]], shard: int | None = None) -> None:
+        """Append and flush; `shard` (a torchrun rank) writes that rank's own file."""
+        path = self.samples_path(task) if shard is None else self.task_dir(task) / f"samples.rank{shard}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8") as fh:
             for rec in records:
                 fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+            fh.flush()  # in the OS's hands: a killed process loses nothing written
 
     def rewrite_records(self, task: str, records: list[dict[str, Any]]) -> None:
         """Replace the samples file whole (after scoring adds `parsed` and `score`)."""
@@ -106,7 +127,7 @@ class RunStore:
         path = self.root / "scores.csv"
         if not path.exists():
             raise UsageError(f"{self.root} has no scores.csv: run `janus-eval score` or finish the run first")
-        return pd.read_csv(path, keep_default_na=False, na_values=[""]).fillna({"subset": ""})
+        return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"subset": str}).fillna({"subset": ""})
 
     def tasks(self) -> list[str]:
         return sorted(p.parent.name for p in self.root.glob("*/samples.jsonl"))

@@ -20,6 +20,9 @@ torch.set_num_threads(1)
 
 TESTS = Path(__file__).resolve().parent
 GOLDEN = TESTS / "golden"
+ROOT = TESTS.parent
+# Child processes import this checkout, whatever else is installed.
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
 
 
 @pytest.fixture

@@ -7,8 +7,10 @@ from .janus import KNOWN_MODELS, JanusAdapter
 from .tiny import TINY_NAME
 
 
-def load_model(spec: str, device: str | None = None, dtype: str | None = None, allow_pickle: bool = False):
-    return JanusAdapter(spec, device=device, dtype=dtype, allow_pickle=allow_pickle)
+def load_model(
+    spec: str, device: str | None = None, dtype: str | None = None, allow_pickle: bool = False, compile: bool = False
+):
+    return JanusAdapter(spec, device=device, dtype=dtype, allow_pickle=allow_pickle, compile=compile)
 
 
 def model_names() -> list[str]:

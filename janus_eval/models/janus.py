@@ -120,6 +120,26 @@ def _check_native(folder: Path) -> None:
         )
 
 
+@dataclass
+class Prepared:
+    """A batch ready for the model: CPU tensors and each sample's token budget."""
+
+    inputs: dict[str, Any]
+    max_new_tokens: list[int]
+
+
+class JanusPreparer:
+    def __init__(self, processor, roles: tuple[str, str]):
+        self.processor = processor
+        self.roles = roles
+
+    def __call__(self, asks: list[Ask]) -> Prepared:
+        texts = [chat_prompt(a, self.processor.image_token, self.roles) for a in asks]
+        images: list[Image.Image] = [img for a in asks for img in a.images]
+        inputs = self.processor(text=texts, images=images or None, return_tensors="pt", padding=True)
+        return Prepared(dict(inputs), [a.max_new_tokens for a in asks])
+
+
 def default_device() -> str:
     import torch
 
@@ -133,6 +153,7 @@ class JanusAdapter:
         device: str | None = None,
         dtype: str | None = None,
         allow_pickle: bool = False,
+        compile: bool = False,
     ):
         import torch
         from transformers import JanusForConditionalGeneration, JanusProcessor
@@ -167,35 +188,56 @@ class JanusAdapter:
         ).to(self.device)
         self.model.eval()
         self._fingerprint: str | None = None
+        self.compile = compile
+
+    @classmethod
+    def from_model(cls, model, processor, name: str, roles: tuple[str, str] = PRO_ROLES) -> "JanusAdapter":
+        """Wrap a model already in memory (benchmarks with random weights, tests)."""
+        self = cls.__new__(cls)
+        self.model, self.processor, self.name, self.roles = model.eval(), processor, name, roles
+        self.processor.tokenizer.padding_side = "left"
+        self.device = str(next(model.parameters()).device)
+        self.dtype = str(next(model.parameters()).dtype).replace("torch.", "")
+        self.folder, self._fingerprint = None, "in-memory"
+        self.compile = False
+        return self
 
     # --- understanding --------------------------------------------------
-    def answer(self, asks: list[Ask]) -> list[str]:
+    def preparer(self) -> "JanusPreparer":
+        """The CPU half of `answer` (tokenising, image preprocessing); picklable, so
+        the runner's data workers can run it ahead of the model."""
+        return JanusPreparer(self.processor, self.roles)
+
+    def generate(self, prepared: Prepared) -> list[str]:
+        """The model half of `answer`: greedy decoding of a prepared batch."""
         import torch
         from transformers import GenerationConfig
 
         tok = self.processor.tokenizer
-        texts = [chat_prompt(a, self.processor.image_token, self.roles) for a in asks]
-        images: list[Image.Image] = [img for a in asks for img in a.images]
-        inputs = self.processor(
-            text=texts, images=images or None, return_tensors="pt", padding=True
-        ).to(self.device)
+        inputs = {k: v.to(self.device, non_blocking=True) for k, v in prepared.inputs.items()}
         if "pixel_values" in inputs:
             inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
         config = GenerationConfig(
-            max_new_tokens=max(a.max_new_tokens for a in asks),
+            max_new_tokens=max(prepared.max_new_tokens),
             do_sample=False,
             num_beams=1,
             bos_token_id=tok.bos_token_id,
             eos_token_id=tok.eos_token_id,
             pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
         )
+        if self.compile:
+            # A static KV cache: transformers then compiles the per-token step (CUDA graphs on GPU).
+            config.cache_implementation = "static"
         with torch.inference_mode():
             out = self.model.generate(**inputs, generation_config=config)
-        new_tokens = out[:, inputs["input_ids"].shape[1] :]
-        answers = []
-        for ask, row in zip(asks, new_tokens):
-            answers.append(tok.decode(row[: ask.max_new_tokens], skip_special_tokens=True).strip())
-        return answers
+        new_tokens = out[:, inputs["input_ids"].shape[1] :].cpu()
+        return [
+            tok.decode(row[:limit], skip_special_tokens=True).strip()
+            for limit, row in zip(prepared.max_new_tokens, new_tokens)
+        ]
+
+    def answer(self, asks: list[Ask]) -> list[str]:
+        return self.generate(self.preparer()(asks))
 
     def describe(self) -> dict[str, Any]:
         if self._fingerprint is None:

@@ -9,6 +9,7 @@ the mean F1 over the splits. All values in percent.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .base import Scored, answered, error_rows, predictions, table
@@ -21,23 +22,33 @@ def parse(text: str) -> str:
     return "no" if ("No" in words or "not" in words or "no" in words) else "yes"
 
 
+def rates(tp, fp, tn, fn) -> dict[str, np.ndarray]:
+    """Accuracy, precision, recall, F1 and yes-ratio from confusion counts; the counts may be
+    arrays (one entry per bootstrap resample). An empty denominator gives 0, as in the official code."""
+    tp, fp, tn, fn = (np.asarray(x, dtype=float) for x in (tp, fp, tn, fn))
+    n = tp + fp + tn + fn
+
+    def ratio(a, b):
+        return np.divide(a, b, out=np.zeros(np.broadcast(a, b).shape), where=b > 0)
+
+    precision = ratio(tp, tp + fp)
+    recall = ratio(tp, tp + fn)
+    return {
+        "accuracy": ratio(tp + tn, n),
+        "precision": precision,
+        "recall": recall,
+        "f1": ratio(2 * precision * recall, precision + recall),
+        "yes_ratio": ratio(tp + fp, n),
+    }
+
+
 def binary_metrics(labels: pd.Series, preds: pd.Series) -> dict[str, float]:
     pos_l, pos_p = labels == "yes", preds == "yes"
     tp = int((pos_l & pos_p).sum())
     fp = int((~pos_l & pos_p).sum())
     tn = int((~pos_l & ~pos_p).sum())
     fn = int((pos_l & ~pos_p).sum())
-    n = tp + fp + tn + fn
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "accuracy": (tp + tn) / n if n else 0.0,
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-        "yes_ratio": (tp + fp) / n if n else 0.0,
-    }
+    return {k: float(v) for k, v in rates(tp, fp, tn, fn).items()}
 
 
 def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
@@ -61,3 +72,43 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
         rows.append(("f1_mean", "", 100 * sum(f1s) / len(f1s), len(ok)))
     rows += error_rows(records)
     return Scored(per_sample, table(rows))
+
+
+def bootstrap(
+    records: pd.DataFrame, settings: dict | None, counts: np.ndarray
+) -> dict[tuple[str, str], np.ndarray]:
+    """The table's values on many resamples at once (the fast path of `janus-eval compare`).
+
+    `counts[b, i]` is how often record i is drawn in resample b. Gives, per (metric, subset),
+    the values `score` gives on `records.iloc[np.repeat(range(n), counts[b])]`; a split
+    missing from a resample is NaN there.
+    """
+    parsed = predictions(records).map(parse).to_numpy()
+    labels = records["answer"].astype(str).str.strip().str.lower().to_numpy()
+    ok = records["error"].isna().to_numpy() if "error" in records else np.ones(len(records), bool)
+    cats = records["category"].astype(str).to_numpy() if "category" in records else None
+    pos_l, pos_p = labels == "yes", parsed == "yes"
+    cells = [pos_l & pos_p, ~pos_l & pos_p, ~pos_l & ~pos_p, pos_l & ~pos_p]  # tp fp tn fn
+    groups = [(s, ok & (cats == s)) for s in sorted(set(cats[ok]))] if cats is not None else []
+    groups.append(("pooled", ok))
+    # one indicator column per (group, cell), then all resamples in one product
+    ind = np.stack([g & c for _, g in groups for c in cells] + [~ok], axis=1).astype(float)
+    sums = counts.astype(float) @ ind
+    out: dict[tuple[str, str], np.ndarray] = {}
+    f1_total = np.zeros(len(counts))  # fractions summed in split order, as `score` does
+    n_splits = np.zeros(len(counts))
+    for k, (name, _) in enumerate(groups):
+        tp, fp, tn, fn = (sums[:, 4 * k + j] for j in range(4))
+        present = (tp + fp + tn + fn) > 0 if name != "pooled" else np.ones(len(counts), bool)
+        values = rates(tp, fp, tn, fn)
+        for metric, value in values.items():
+            out[(metric, name)] = np.where(present, 100 * value, np.nan)
+        if name != "pooled":
+            f1_total = f1_total + np.where(present, values["f1"], 0.0)
+            n_splits = n_splits + present
+    if len(groups) > 1:
+        out[("f1_mean", "")] = np.divide(
+            100 * f1_total, n_splits, out=np.full(len(counts), np.nan), where=n_splits > 0
+        )
+    out[("errors", "")] = sums[:, -1]
+    return out

@@ -1,0 +1,137 @@
+"""MMBench (dev, English), with VLMEvalKit's choice extraction and circular evaluation.
+
+Choice extraction per row: the letter forms, then the text of exactly one option
+(`choices.extract_choice`), then — when an LLM judge is configured and the
+task's `use_judge` setting is on — VLMEvalKit's answer-matching prompt, whose
+reply is read with the same rules (a reply of `Z` or nothing readable, after
+`judge_tries` asks, leaves the row unparsed). Unlike VLMEvalKit there is never
+a random guess: an unparsed row is wrong and counted in the table.
+
+Rows whose `index` agree modulo 1,000,000 are circular rotations of one question
+(the original has `index` < 1,000,000). Circular accuracy counts a question right
+only when every rotation is right (`circular_accuracy`); plain accuracy
+(`accuracy`) is taken on the original rotation alone — the number the Janus-Pro
+report gives. Both overall, per `category` and per `L2-category` (`*_l2`), in
+percent.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..judges.llm import JudgeError
+from .base import Scored, answered, error_rows, predictions, table
+from .choices import choices_of, extract_choice, is_missing
+
+ROTATION = 1_000_000
+
+JUDGE_PROMPT = (
+    "You are an AI assistant who will help me to match "
+    "an answer with several options of a single-choice question. "
+    "You are provided with a question, several options, and an answer, "
+    "and you need to find which option is most similar to the answer. "
+    "If the meaning of all options are significantly different from the answer, output Z. "
+    "Your should output a single uppercase character in A, B, C, D (if they are valid options), and Z. \n"
+    "Example 1: \n"
+    "Question: What is the main object in image?\nOptions: A. teddy bear B. rabbit C. cat D. dog\n"
+    "Answer: a cute teddy bear\nYour output: A\n"
+    "Example 2: \n"
+    "Question: What is the main object in image?\nOptions: A. teddy bear B. rabbit C. cat D. dog\n"
+    "Answer: Spider\nYour output: Z\n"
+    "Example 3: \n"
+    "Question: {question}?\nOptions: {options}\nAnswer: {answer}\nYour output: "
+)
+
+
+def judge_prompt(question: str, choices: dict[str, str], answer: str) -> str:
+    options = "There are several options: \n" + "".join(f"{k}. {v}\n" for k, v in choices.items())
+    return JUDGE_PROMPT.format(question=question, options=options, answer=answer)
+
+
+def ask_judge(judge, question: str, choices: dict[str, str], answer: str, tries: int) -> str | None:
+    """The judge's choice, or None when it says Z or nothing readable. JudgeError passes up."""
+    prompt = judge_prompt(question, choices, answer)
+    for attempt in range(tries):
+        reply = judge.ask(prompt, sample=attempt)
+        letter = extract_choice(reply, choices)
+        if letter is not None:
+            return letter
+        if reply.strip().upper().startswith("Z"):
+            return None
+    return None
+
+
+def _accuracy_rows(metric: str, frame: pd.DataFrame, circular: bool) -> list[tuple[str, str, float, int]]:
+    """frame: one row per sample with columns group, original, correct, category, l2."""
+    rows = []
+
+    def acc(sub: pd.DataFrame) -> tuple[float, int]:
+        if circular:
+            hits = sub.groupby("group")["correct"].min()
+        else:
+            hits = sub.loc[sub["original"], "correct"]
+        return (100 * float(hits.mean()) if len(hits) else 0.0), len(hits)
+
+    value, n = acc(frame)
+    rows.append((metric, "", value, n))
+    for column, suffix in (("category", ""), ("l2", "_l2")):
+        for name in sorted(frame[column].dropna().unique()):
+            value, n = acc(frame[frame[column] == name])
+            if n:
+                rows.append((metric + suffix, str(name), value, n))
+    return rows
+
+
+def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
+    settings = settings or {}
+    judge = getattr(judges, "llm", None) if settings.get("use_judge", True) else None
+    tries = int(settings.get("judge_tries", 3))
+    preds = predictions(records)
+    parsed: dict = {}
+    by_judge = judge_errors = 0
+    for i in records.index:
+        row = records.loc[i]
+        choices = choices_of(row)
+        letter = extract_choice(preds[i], choices)
+        if letter is None and judge is not None and choices and preds[i].strip():
+            try:
+                letter = ask_judge(judge, str(row.get("question", "")), choices, preds[i], tries)
+                by_judge += letter is not None
+            except JudgeError:
+                judge_errors += 1
+        parsed[i] = letter
+    parsed_s = pd.Series(parsed, index=records.index, dtype=object)
+    labels = records["answer"].astype(str).str.strip().str.upper()
+    correct = (parsed_s == labels).astype(float)
+    per_sample = pd.DataFrame({"parsed": parsed_s, "score": correct})
+    errored = records["error"].notna() if "error" in records else pd.Series(False, index=records.index)
+    per_sample.loc[errored, ["parsed", "score"]] = None
+
+    index = pd.to_numeric(records["index"], errors="raise").astype("int64")
+    frame = pd.DataFrame(
+        {
+            "group": index % ROTATION,
+            "original": index < ROTATION,
+            "correct": correct,
+            "category": records["category"] if "category" in records else None,
+            "l2": records["L2-category"] if "L2-category" in records else None,
+        },
+        index=records.index,
+    )
+    for col in ("category", "l2"):
+        frame[col] = frame[col].map(lambda v: None if is_missing(v) else str(v))
+    # a question one of whose rotations the model could not be asked is left out of circular
+    bad_groups = set(frame.loc[errored, "group"])
+    circ = frame[~frame["group"].isin(bad_groups)]
+    plain = frame[~errored]
+
+    ok = answered(records).index
+    rows = _accuracy_rows("accuracy", plain, circular=False)
+    rows += _accuracy_rows("circular_accuracy", circ, circular=True)
+    rows += [
+        ("unparsed", "", float(parsed_s[ok].isna().sum()), len(ok)),
+        ("judge_matched", "", float(by_judge), len(ok)),
+        ("judge_error", "", float(judge_errors), len(ok)),
+    ]
+    rows += error_rows(records)
+    return Scored(per_sample, table(rows))

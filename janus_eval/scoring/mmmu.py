@@ -1,0 +1,270 @@
+"""MMMU (validation), with the parsing and matching rules of the MMMU repository
+(`mmmu/utils/eval_utils.py`: `parse_multi_choice_response`,
+`parse_open_response`, `eval_open`; `mmmu/main_parse_and_eval.py`).
+
+Multiple choice: the response is stripped of surrounding punctuation; a
+bracketed letter `(B)` wins, else a letter between spaces, else (for responses
+longer than five words) an option's text; several candidates: the last one in
+the response. A response naming no option gets, as in the official code, a
+random option from `random.seed(42)`; the picks are drawn in the official order
+(subjects in the order of the repository's `CAT_SHORT2LONG`, questions by
+number), so the number matches an official `--subject ALL` run whatever the
+order of the records. These guesses are counted in the `unparsed` row.
+
+Open questions: key sub-responses after "is", "so", "=", ... and every number in
+them are normalised (numbers rounded to 2 decimals, text lowercased) and
+matched against the answer(s): a number must equal, a text answer must be
+contained in a predicted text.
+
+Accuracy in percent: overall (pooled over questions), per subject (from the id
+`validation_<Subject>_<n>`) and per discipline (`DOMAIN_CAT2SUB_CAT`).
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+import re
+from typing import Any
+
+import pandas as pd
+
+from .base import Scored, answered, error_rows, predictions, table
+
+SEED = 42
+
+# subject folder names in the order the official `--subject ALL` run visits them
+SUBJECT_ORDER = [
+    "Accounting", "Agriculture", "Architecture_and_Engineering", "Art", "Art_Theory",
+    "Basic_Medical_Science", "Biology", "Chemistry", "Clinical_Medicine", "Computer_Science",
+    "Design", "Diagnostics_and_Laboratory_Medicine", "Economics", "Electronics", "Energy_and_Power",
+    "Finance", "Geography", "History", "Literature", "Manage", "Marketing", "Materials", "Math",
+    "Mechanical_Engineering", "Music", "Pharmacy", "Physics", "Psychology", "Public_Health", "Sociology",
+]  # fmt: skip
+
+DISCIPLINES = {
+    "Art and Design": ["Art", "Art_Theory", "Design", "Music"],
+    "Business": ["Accounting", "Economics", "Finance", "Manage", "Marketing"],
+    "Science": ["Biology", "Chemistry", "Geography", "Math", "Physics"],
+    "Health and Medicine": [
+        "Basic_Medical_Science", "Clinical_Medicine", "Diagnostics_and_Laboratory_Medicine",
+        "Pharmacy", "Public_Health",
+    ],
+    "Humanities and Social Science": ["History", "Literature", "Sociology", "Psychology"],
+    "Tech and Engineering": [
+        "Agriculture", "Architecture_and_Engineering", "Computer_Science", "Electronics",
+        "Energy_and_Power", "Materials", "Mechanical_Engineering",
+    ],
+}  # fmt: skip
+DISCIPLINE_OF = {s: d for d, subjects in DISCIPLINES.items() for s in subjects}
+
+
+# --- ids and options ------------------------------------------------------
+def subject_of(sample_id: str) -> str:
+    """`validation_Art_Theory_12` -> `Art_Theory`."""
+    parts = str(sample_id).split("_")
+    return "_".join(parts[1:-1]) if len(parts) >= 3 else ""
+
+
+def _number_of(sample_id: str) -> int:
+    tail = str(sample_id).rsplit("_", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def parse_options(value: Any) -> list[str]:
+    """`options` as the HF dataset stores it: a Python-literal list in a string."""
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    if value is None or (isinstance(value, float) and value != value):
+        return []
+    try:
+        parsed = ast.literal_eval(str(value))
+    except (ValueError, SyntaxError):
+        return []
+    return [str(v) for v in parsed] if isinstance(parsed, (list, tuple)) else []
+
+
+def parse_answer(value: Any) -> str | list[str]:
+    """The gold answer: a string, or a list of accepted answers (also when stored as a list literal)."""
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    text = str(value)
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            parsed = ast.literal_eval(text)
+            if isinstance(parsed, list):
+                return [str(v) for v in parsed]
+        except (ValueError, SyntaxError):
+            pass
+    return text
+
+
+# --- multiple choice -------------------------------------------------------
+def parse_multi_choice(response: str, options: list[str]) -> str | None:
+    """The chosen letter, or None where the official parser falls back to a random pick."""
+    letters = [chr(ord("A") + i) for i in range(len(options))]
+    index2ans = dict(zip(letters, options))
+    for ch in (",", ".", "!", "?", ";", ":", "'"):
+        response = response.strip(ch)
+    response = f" {response} "
+
+    candidates = [c for c in letters if f"({c})" in response]
+    bracketed = bool(candidates)
+    by_text = False
+    if not candidates:
+        candidates = [c for c in letters if f" {c} " in response]
+    if not candidates and len(response.split()) > 5:
+        lowered = response.lower()
+        candidates = [c for c in letters if index2ans[c].lower() in lowered]
+        by_text = bool(candidates)
+    if not candidates:
+        return None
+    if len(candidates) == 1:
+        return candidates[0]
+    if by_text:
+        positions = [response.lower().rfind(index2ans[c].lower()) for c in candidates]
+    elif bracketed:
+        positions = [response.rfind(f"({c})") for c in candidates]
+    else:
+        positions = [response.rfind(f" {c} ") for c in candidates]
+    return candidates[positions.index(max(positions))]
+
+
+# --- open questions --------------------------------------------------------
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+        return True
+    except ValueError:
+        return False
+
+
+def normalize(text: str) -> list[str | float]:
+    """A number -> [rounded float]; text -> [lowercased] (one character: padded forms)."""
+    text = text.strip()
+    if _is_number(text):
+        return [round(float(text.replace(",", "")), 2)]
+    text = text.lower()
+    if len(text) == 1:
+        return [" " + text, text + " "]
+    return [text]
+
+
+_NUM_COMMAS = re.compile(r"-?\b\d{1,3}(?:,\d{3})+\b")
+_NUM_SCI = re.compile(r"-?\d+(?:\.\d+)?[eE][+-]?\d+")
+_NUM_SIMPLE = re.compile(r"-?(?:\d+\.\d+|\.\d+|\d+\b)(?![eE][+-]?\d+)(?![,\d])")
+
+
+def extract_numbers(text: str) -> list[str]:
+    return _NUM_COMMAS.findall(text) + _NUM_SCI.findall(text) + _NUM_SIMPLE.findall(text)
+
+
+_KEY_MARKERS = ("could be ", "so ", "is ", "thus ", "therefore ", "final ", "answer ", "result ")
+
+
+def _key_subresponses(response: str) -> list[str]:
+    response = response.strip().strip(".").lower()
+    parts = re.split(r"\.\s(?=[A-Z])|\n", response)
+    keys = []
+    for i, part in enumerate(parts):
+        markers = _KEY_MARKERS + (("=",) if i == len(parts) - 1 else ())
+        shortest = None
+        for marker in markers:
+            if marker in part:
+                tail = part.split(marker)[-1].strip()
+                if not shortest or len(tail) < len(shortest):
+                    shortest = tail
+        if shortest and shortest.strip() not in (":", ",", ".", "!", "?", ";", "'"):
+            keys.append(shortest)
+    return keys or [response]
+
+
+def parse_open(response: str) -> list[str | float]:
+    """The normalised candidate answers of an open response (order-free, no repeats)."""
+    keys = _key_subresponses(response)
+    cands: list[str] = list(keys)
+    for key in keys:
+        cands.extend(extract_numbers(key))
+    out: list[str | float] = []
+    for cand in cands:
+        for norm in normalize(cand):
+            if norm not in out:
+                out.append(norm)
+    return out
+
+
+def eval_open(gold: str | list[str], preds: list[str | float]) -> bool:
+    golds = gold if isinstance(gold, list) else [gold]
+    norm_golds: list[str | float] = [n for g in golds for n in normalize(g)]
+    for pred in preds:
+        if isinstance(pred, str):
+            if any(isinstance(g, str) and g in pred for g in norm_golds):
+                return True
+        elif pred in norm_golds:
+            return True
+    return False
+
+
+def eval_multi_choice(gold: str | list[str], pred: str) -> bool:
+    return pred in gold if isinstance(gold, list) else pred == gold
+
+
+# --- the scorer ------------------------------------------------------------
+def _official_order(records: pd.DataFrame) -> list:
+    rank = {s: i for i, s in enumerate(SUBJECT_ORDER)}
+    ids = records["id"].astype(str)
+    return sorted(
+        records.index,
+        key=lambda i: (rank.get(subject_of(ids[i]), len(rank)), _number_of(ids[i]), ids[i]),
+    )
+
+
+def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
+    settings = settings or {}
+    rng = random.Random(int(settings.get("seed", SEED)))
+    preds = predictions(records)
+    errored = records["error"].notna() if "error" in records else pd.Series(False, index=records.index)
+    parsed: dict = {}
+    correct: dict = {}
+    guessed: dict = {}
+    for i in _official_order(records):
+        row = records.loc[i]
+        gold = parse_answer(row["answer"])
+        guessed[i] = False
+        if errored[i]:
+            parsed[i], correct[i] = None, None
+            continue
+        if str(row.get("question_type", "multiple-choice")) == "multiple-choice":
+            options = parse_options(row.get("options"))
+            letter = parse_multi_choice(preds[i], options)
+            if letter is None and options:
+                letter = rng.choice([chr(ord("A") + k) for k in range(len(options))])
+                guessed[i] = True
+            parsed[i] = letter if not guessed[i] else f"random:{letter}"
+            correct[i] = float(letter is not None and eval_multi_choice(gold, letter))
+            guessed[i] = guessed[i] or letter is None
+        else:
+            cands = parse_open(preds[i])
+            parsed[i] = "; ".join(str(c) for c in cands)
+            correct[i] = float(eval_open(gold, cands))
+    per_sample = pd.DataFrame(
+        {"parsed": pd.Series(parsed, dtype=object), "score": pd.Series(correct, dtype=float)}
+    ).reindex(records.index)
+
+    ok = answered(records).index
+    frame = pd.DataFrame(
+        {"subject": records.loc[ok, "id"].astype(str).map(subject_of), "correct": per_sample.loc[ok, "score"]}
+    )
+    frame["discipline"] = frame["subject"].map(DISCIPLINE_OF)
+    n = len(frame)
+    rows = [("accuracy", "", 100 * frame["correct"].mean() if n else 0.0, n)]
+    for subject in sorted(frame["subject"].unique(), key=lambda s: (s not in SUBJECT_ORDER, s)):
+        sub = frame[frame["subject"] == subject]
+        rows.append(("accuracy", subject, 100 * sub["correct"].mean(), len(sub)))
+    for discipline in DISCIPLINES:
+        sub = frame[frame["discipline"] == discipline]
+        if len(sub):
+            rows.append(("discipline_accuracy", discipline, 100 * sub["correct"].mean(), len(sub)))
+    rows.append(("unparsed", "", float(sum(guessed[i] for i in ok)), n))
+    rows += error_rows(records)
+    return Scored(per_sample, table(rows))

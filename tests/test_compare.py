@@ -1,0 +1,200 @@
+"""`janus-eval compare`: the paired-bootstrap regression gate, on runs scored from the
+POPE and MME golden prediction files (real LLaVA-1.5-13B answers)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from run_builders import (
+    MME_GOLDEN,
+    POPE_GOLDEN,
+    generation_run,
+    invoke,
+    pope_rows_with_wrong,
+    read_jsonl,
+    score_run,
+)
+
+from janus_eval.compare import _counts, _per_resample, compare
+from janus_eval.errors import UsageError
+from janus_eval.scoring import mme, pope
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    return {
+        "base": score_run(root, "pope", read_jsonl(POPE_GOLDEN), "base"),
+        "copy": score_run(root, "pope", read_jsonl(POPE_GOLDEN), "copy"),
+        "worse10": score_run(root, "pope", pope_rows_with_wrong(share=0.10), "worse10"),
+        "one": score_run(root, "pope", pope_rows_with_wrong(count=1), "one"),
+        "mme": score_run(root, "mme", read_jsonl(MME_GOLDEN), "mme"),
+        "root": root,
+    }
+
+
+def test_run_against_itself_exits_0(runs):
+    code, out, err = invoke("compare", runs["base"], runs["base"])
+    assert code == 0, err
+    assert "no regression" in out
+    assert "| pope | f1\\_mean |  | 85.95 | 85.95 | +0.00 | [+0.00, +0.00] | 0.00 | ✅ ok |" in out
+
+
+def test_ten_percent_wrong_is_a_regression_naming_pope(runs, tmp_path):
+    summary = tmp_path / "summary.md"
+    code, out, err = invoke("compare", runs["base"], runs["worse10"], "--output", summary)
+    assert code == 1, err
+    assert out.splitlines()[0].startswith("### ❌ janus-eval compare: regression in pope f1\\_mean")
+    assert summary.read_text() + "\n" == out  # the file holds exactly what was printed
+    row = next(line for line in out.splitlines() if line.startswith("| pope | f1\\_mean |"))
+    assert "❌ regression" in row
+
+
+def test_a_single_changed_answer_is_inside_the_noise(runs):
+    result = compare(runs["base"], runs["one"])
+    head = result.rows[result.rows["headline"]].iloc[0]
+    assert head["delta"] < 0  # the answer did change the score...
+    assert head["ci_high"] >= 0  # ...but the interval reaches zero
+    code, out, _ = invoke("compare", runs["base"], runs["one"])
+    assert code == 0 and "no regression" in out
+
+
+def test_interval_is_repeatable_and_depends_on_the_seed(runs):
+    a = compare(runs["base"], runs["worse10"], seed=3)
+    b = compare(runs["base"], runs["worse10"], seed=3)
+    c = compare(runs["base"], runs["worse10"], seed=4)
+    pd.testing.assert_frame_equal(a.rows, b.rows)
+    assert not np.allclose(a.rows["ci_low"].to_numpy(), c.rows["ci_low"].to_numpy(), equal_nan=True)
+    # the interval brackets the observed delta, and is narrow on 8,910 paired samples
+    head = a.rows[a.rows["headline"]].iloc[0]
+    assert head["ci_low"] < head["delta"] < head["ci_high"]
+    assert head["ci_high"] - head["ci_low"] < 2.0
+
+
+def test_identical_copies_give_zero_width_intervals(runs):
+    result = compare(runs["base"], runs["copy"])
+    assert result.exit_code == 0
+    assert (result.rows["delta"] == 0).all()
+    assert (result.rows["ci_low"] == 0).all() and (result.rows["ci_high"] == 0).all()
+
+
+def test_tolerance_absorbs_a_drop_and_yaml_overrides(runs, tmp_path):
+    assert compare(runs["base"], runs["worse10"], tolerance=20).exit_code == 0
+    assert compare(runs["base"], runs["worse10"], tolerance=5).exit_code == 1  # drop ~9.2 points
+    loose = tmp_path / "loose.yaml"
+    loose.write_text("pope/f1_mean: 20\n")
+    code, _, _ = invoke("compare", runs["base"], runs["worse10"], "--tolerances", loose)
+    assert code == 0
+    # a wildcard key gates non-headline metrics too; `off` switches the headline off
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("pope/f1_mean: off\npope/precision/*: 1.5\n")
+    result = compare(runs["base"], runs["worse10"], overrides_yaml=extra)
+    gated = result.rows[result.rows["gated"]]
+    assert set(gated["metric"]) == {"precision"} and len(gated) == 4
+    assert set(result.regressions["metric"]) == {"precision"}
+    # by task name: every gated metric of the task
+    (tmp_path / "task.yaml").write_text("pope: 50\n")
+    assert compare(runs["base"], runs["worse10"], overrides_yaml=tmp_path / "task.yaml").exit_code == 0
+
+
+def test_gate_all_leaves_neutral_metrics_out(runs):
+    result = compare(runs["base"], runs["worse10"], gate="all")
+    gated = result.rows[result.rows["gated"]]
+    assert "yes_ratio" not in set(gated["metric"]) and "errors" not in set(gated["metric"])
+    assert {"accuracy", "precision", "recall", "f1", "f1_mean"} <= set(gated["metric"])
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [("pope/f1_mean: -1\n", "must be a number >= 0"), ("[1, 2]\n", "expected a mapping"),
+     ("a/b/c/d: 1\n", "must be task, task/metric"), ("pope: [\n", "not valid YAML")],
+)  # fmt: skip
+def test_bad_tolerances_file_exits_2(runs, tmp_path, text, fragment):
+    bad = tmp_path / "tol.yaml"
+    bad.write_text(text)
+    code, _, err = invoke("compare", runs["base"], runs["copy"], "--tolerances", bad)
+    assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1
+
+
+def test_no_shared_tasks_exits_2_naming_both(runs):
+    code, _, err = invoke("compare", runs["base"], runs["mme"])
+    assert code == 2
+    assert "no shared tasks" in err and "pope" in err and "mme" in err
+
+
+def test_changed_task_config_exits_2_naming_the_task(runs, tmp_path):
+    changed = tmp_path / "changed"
+    shutil.copytree(runs["copy"], changed)
+    manifest = json.loads((changed / "manifest.json").read_text())
+    manifest["tasks"]["pope"]["config_hash"] = "0123456789abcdef"
+    (changed / "manifest.json").write_text(json.dumps(manifest))
+    code, _, err = invoke("compare", runs["base"], changed)
+    assert code == 2
+    assert "task config differs" in err and "pope" in err and "0123456789abcdef" in err
+
+
+def test_disjoint_sample_ids_exit_2(runs, tmp_path):
+    rows = read_jsonl(POPE_GOLDEN)
+    half_a = score_run(tmp_path, "pope", rows[: len(rows) // 2], "a")
+    half_b = score_run(tmp_path, "pope", rows[len(rows) // 2 :], "b")
+    with pytest.raises(UsageError, match="share no sample ids"):
+        compare(half_a, half_b)
+
+
+def test_partial_overlap_is_compared_on_shared_ids_with_a_note(runs, tmp_path):
+    rows = read_jsonl(POPE_GOLDEN)
+    part = score_run(tmp_path, "pope", rows[:3000] + rows[6000:], "part")
+    result = compare(runs["base"], part)
+    assert result.tasks[0].n_shared == 5910 and result.tasks[0].n_baseline == 8910
+    assert any("5910 samples both runs hold" in n for n in result.notes)
+    # the same samples, the same answers: no difference on what is shared
+    assert (result.rows["delta"].fillna(0) == 0).all() and result.exit_code == 0
+
+
+@pytest.mark.parametrize("module, path", [(pope, POPE_GOLDEN), (mme, MME_GOLDEN)])
+def test_fast_path_equals_the_scorer_on_every_resample(module, path):
+    """The vectorised bootstrap gives exactly what `score` gives on each resampled frame
+    (F1 from confusion counts, MME's acc+ over an image's drawn questions), errors included."""
+    frame = pd.DataFrame(read_jsonl(path))
+    frame["error"] = None
+    frame.loc[[3, 10], "error"] = "unreadable image"
+    frame["error"] = frame["error"].astype(object).where(frame["error"].notna(), None)
+    counts = _counts(len(frame), 25, np.random.default_rng(7))[0]
+    fast = module.bootstrap(frame, {}, counts)
+    slow = _per_resample(module.score)(frame, {}, counts)
+    assert set(fast) == set(slow)
+    for key in slow:
+        np.testing.assert_array_equal(fast[key], slow[key], err_msg=str(key))
+    # and on the full set (every count 1) it is the scorer's own table
+    table = module.score(frame, {}, None).table
+    ones = module.bootstrap(frame, {}, np.ones((1, len(frame)), dtype=np.int32))
+    for m, s, v in zip(table["metric"], table["subset"], table["value"]):
+        assert ones[(m, s)][0] == v
+
+
+def test_resample_counts_draw_n_with_replacement():
+    blocks = _counts(50, 450, np.random.default_rng(0))
+    counts = np.concatenate(blocks)
+    assert counts.shape == (450, 50) and (counts.sum(axis=1) == 50).all()
+    assert (counts == 0).mean() == pytest.approx((1 - 1 / 50) ** 50, abs=0.03)  # ~e^-1 left out
+
+
+def test_judge_task_without_fast_path_uses_stored_scores(tmp_path):
+    base = generation_run(tmp_path, "gen-a")
+    worse = generation_run(tmp_path, "gen-b")
+    # the new run loses both passes: stored per-sample verdicts drop from 2/5 to 0/5
+    path = worse / "geneval" / "samples.jsonl"
+    recs = read_jsonl(path)
+    for r in recs:
+        r["score"] = 0.0
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    same = compare(base, base)
+    assert same.exit_code == 0 and same.tasks[0].method == "stored per-sample scores"
+    result = compare(base, worse)
+    head = result.rows[result.rows["headline"]].iloc[0]
+    assert (head["metric"], head["baseline"], head["new"]) == ("sample_score_mean", 40.0, 0.0)
+    assert any("stored per-sample scores" in n for n in result.notes)

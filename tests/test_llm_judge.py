@@ -1,0 +1,152 @@
+"""The LLM judge against a real HTTP server on 127.0.0.1: answers, timeouts, 500,
+429, garbage, the on-disk cache (a rerun sends nothing) and the API key, which
+must reach the server and nothing else."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from llm_server import ChatServer
+
+from janus_eval.judges import Judges, make_llm_judge
+from janus_eval.judges.llm import JudgeError, LLMJudge
+
+SECRET = "sk-test-5f3a9c1e-never-on-disk"
+
+
+def judge_for(server: ChatServer, tmp_path, **kw) -> LLMJudge:
+    kw = {"timeout": 2.0, "backoff": 0.01, "max_backoff": 0.05, **kw}
+    return LLMJudge(model="grader-1", base_url=server.base_url, api_key_env="JUDGE_TEST_KEY",
+                    cache_path=tmp_path / "cache.jsonl", **kw)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch):
+    monkeypatch.setenv("JUDGE_TEST_KEY", SECRET)
+
+
+def test_answer_request_shape_and_key_header(tmp_path):
+    with ChatServer(lambda body, n: ("reply", "B")) as server:
+        judge = judge_for(server, tmp_path)
+        assert judge.ask("Which option?") == "B"
+    (req,) = server.requests
+    assert req["path"] == "/v1/chat/completions"
+    assert req["body"]["model"] == "grader-1"
+    assert req["body"]["temperature"] == 0.0
+    assert req["body"]["messages"] == [{"role": "user", "content": "Which option?"}]
+    assert "max_tokens" not in req["body"]
+    assert req["headers"]["Authorization"] == f"Bearer {SECRET}"
+
+
+def test_no_key_needed_for_a_local_server(tmp_path, monkeypatch):
+    monkeypatch.delenv("JUDGE_TEST_KEY")
+    with ChatServer(lambda body, n: ("reply", "0.5")) as server:
+        assert judge_for(server, tmp_path).ask("grade", max_tokens=3) == "0.5"
+    assert "Authorization" not in server.requests[0]["headers"]
+    assert server.requests[0]["body"]["max_tokens"] == 3
+
+
+def test_cache_makes_a_rerun_send_nothing(tmp_path):
+    prompts = [f"question {i}" for i in range(5)]
+    with ChatServer(lambda body, n: ("reply", body["messages"][0]["content"].upper())) as server:
+        first = judge_for(server, tmp_path)
+        replies = [first.ask(p) for p in prompts]
+        assert len(server.requests) == 5 and first.requests_sent == 5
+        again = judge_for(server, tmp_path)  # a new process would build a new judge: same cache file
+        assert [again.ask(p) for p in prompts] == replies == [p.upper() for p in prompts]
+        assert len(server.requests) == 5 and again.requests_sent == 0
+        # another model, another temperature or another run of the same prompt is a new request
+        other = LLMJudge(model="grader-2", base_url=server.base_url, cache_path=tmp_path / "cache.jsonl")
+        other.ask(prompts[0])
+        again.ask(prompts[0], temperature=0.5)
+        again.ask(prompts[0], sample=1)
+        assert len(server.requests) == 8
+
+
+def test_api_key_never_in_cache_file(tmp_path):
+    with ChatServer(lambda body, n: ("reply", "1.0")) as server:
+        judge = judge_for(server, tmp_path)
+        judge.ask("grade this")
+        assert server.requests[0]["headers"]["Authorization"].endswith(SECRET)  # the key was used...
+    text = (tmp_path / "cache.jsonl").read_text()
+    assert SECRET not in text  # ...and never written
+    entry = json.loads(text.splitlines()[0])
+    assert entry["model"] == "grader-1" and entry["prompt"] == "grade this" and entry["reply"] == "1.0"
+    assert SECRET not in json.dumps(judge.describe()) and SECRET not in repr(judge)
+    assert SECRET not in json.dumps(Judges(llm=judge, llm_runs=2).describe())
+
+
+def test_timeout_is_retried(tmp_path):
+    # the first request answers after the client's timeout; the retry is answered at once
+    policy = lambda body, n: ("sleep", 1.5, "late") if n == 0 else ("reply", "on time")
+    with ChatServer(policy) as server:
+        assert judge_for(server, tmp_path, timeout=0.3).ask("slow?") == "on time"
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 429])
+def test_5xx_and_429_are_retried(tmp_path, status):
+    policy = lambda body, n: ("status", status) if n < 2 else ("reply", "fine")
+    with ChatServer(policy) as server:
+        assert judge_for(server, tmp_path).ask("x") == "fine"
+    assert len(server.requests) == 3
+
+
+def test_backoff_doubles_and_honours_retry_after(tmp_path, monkeypatch):
+    waits = []
+    monkeypatch.setattr("janus_eval.judges.llm.time.sleep", waits.append)
+    policy = lambda body, n: ("status", 500) if n < 3 else ("status", 429, {"Retry-After": "7"})
+    with ChatServer(policy) as server:
+        judge = judge_for(server, tmp_path, backoff=1.0, max_backoff=60.0, max_retries=4)
+        with pytest.raises(JudgeError):
+            judge.ask("x")
+    assert waits == [1.0, 2.0, 4.0, 8.0]  # the 429's Retry-After (7) is below the backoff (8) there
+    waits.clear()
+    with ChatServer(lambda body, n: ("status", 429, {"Retry-After": "5"})) as server:
+        with pytest.raises(JudgeError):
+            judge_for(server, tmp_path, backoff=1.0, max_backoff=60.0, max_retries=2).ask("y")
+    assert waits == [5.0, 5.0]
+
+
+def test_garbage_is_retried_then_fails_without_the_key(tmp_path):
+    policy = lambda body, n: ("raw", b"<html>upstream hiccup</html>") if n == 0 else ("reply", "ok")
+    with ChatServer(policy) as server:
+        assert judge_for(server, tmp_path).ask("x") == "ok"
+    assert len(server.requests) == 2
+    for i, garbage in enumerate(
+        (b"not json", b'{"choices": []}', b'{"choices": [{"message": {"content": null}}]}')
+    ):
+        cache = tmp_path / f"garbage{i}"
+        reply = ("raw", garbage)
+        with ChatServer(lambda body, n, reply=reply: reply) as server, pytest.raises(JudgeError) as err:
+            judge_for(server, cache, max_retries=2).ask("x")
+        assert len(server.requests) == 3
+        assert "no usable reply after 3 tries" in str(err.value) and SECRET not in str(err.value)
+        assert not (cache / "cache.jsonl").exists()  # a failure is never cached
+
+
+def test_client_errors_fail_at_once(tmp_path):
+    with ChatServer(lambda body, n: ("status", 401)) as server, pytest.raises(JudgeError) as err:
+        judge_for(server, tmp_path).ask("x")
+    assert len(server.requests) == 1
+    assert "HTTP 401" in str(err.value) and "API key" in str(err.value) and SECRET not in str(err.value)
+
+
+def test_unreachable_server_gives_judge_error(tmp_path):
+    with ChatServer(lambda body, n: ("reply", "x")) as server:
+        url = server.base_url
+    judge = LLMJudge(model="m", base_url=url, cache_path=tmp_path / "c.jsonl", backoff=0.01, max_retries=2)
+    with pytest.raises(JudgeError) as err:
+        judge.ask("anyone?")
+    assert judge.requests_sent == 3 and "cannot connect" in str(err.value)
+
+
+def test_make_llm_judge_from_options(tmp_path):
+    assert make_llm_judge(None) is None
+    judge = make_llm_judge("gpt-4-0613", "http://127.0.0.1:9/v1/", None, tmp_path / "c.jsonl")
+    assert judge.describe() == {
+        "model": "gpt-4-0613",
+        "base_url": "http://127.0.0.1:9/v1",
+        "api_key_env": "OPENAI_API_KEY",
+    }

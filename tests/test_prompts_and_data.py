@@ -1,0 +1,111 @@
+"""Prompt builders (MMBench, MMMU), the `<image N>` interleaving, and the data
+paths the five tasks need: SEED-Bench's image lists and row filter, GQA's image
+join from a local whole-repo download."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import png_bytes
+
+from janus_eval.data import load_samples
+from janus_eval.demo.build import shapes
+from janus_eval.prompts import build_prompt, interleave_images
+from janus_eval.registry import load_task
+
+
+# --- interleaving -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, n, prompt, order",
+    [
+        ("Compare <image 2> with <image 1>.", 2, "Compare <image> with <image>.", [1, 0]),
+        ("<image 1> and again <image 1>", 1, "<image> and again <image>", [0, 0]),  # placed twice
+        ("Only <image 2> here", 3, "<image><image>\nOnly <image> here", [0, 2, 1]),  # unused ones in front
+        ("See <image 4>", 1, "See <image 4>", [0]),  # a reference to a missing image stays text
+        ("No reference", 2, "No reference", [0, 1]),  # the adapter puts them before the text
+        ("Options: <image 1>, <image 3>", 3, "<image>\nOptions: <image>, <image>", [1, 0, 2]),
+        ("Text only", 0, "Text only", []),
+    ],
+)  # fmt: skip
+def test_interleave_images(text, n, prompt, order):
+    assert interleave_images(text, n) == (prompt, order)
+    out, got = interleave_images(text, n)
+    assert out.count("<image>") in (0, len(got))  # one marker per image, or none at all
+
+
+# --- builders -------------------------------------------------------------------------
+def test_mmmu_prompt_is_lmms_evals():
+    task = load_task("mmmu")
+    row = {"question": "Which is larger, <image 1> or <image 2>?", "options": "['<image 1>', '<image 2>', 'equal']",
+           "question_type": "multiple-choice"}  # fmt: skip
+    assert build_prompt(row, task.prompt, task.prompt_builder) == (
+        "Which is larger, <image 1> or <image 2>?\nA. <image 1>\nB. <image 2>\nC. equal\n\n"
+        "Answer with the option's letter from the given choices directly."
+    )
+    open_row = {"question": "How many? {x}", "options": "[]", "question_type": "open"}
+    assert build_prompt(open_row, task.prompt, task.prompt_builder) == (
+        "How many? {x}\n\nAnswer the question using a single word or phrase."
+    )
+
+
+def test_mmbench_prompt_hint_and_absent_options():
+    task = load_task("mmbench")
+    row = {"question": "What colour?", "hint": "nan", "A": "red", "B": "blue", "C": "nan", "D": "nan"}
+    assert build_prompt(row, task.prompt, task.prompt_builder) == (
+        "What colour?\nA. red\nB. blue\n\nAnswer with the option's letter from the given choices directly."
+    )
+    row |= {"hint": "Look at the top.", "C": "green"}
+    assert build_prompt(row, task.prompt, task.prompt_builder).startswith(
+        "Hint: Look at the top.\nWhat colour?\nA. red\nB. blue\nC. green\n\n"
+    )
+
+
+def test_seedbench_and_gqa_templates():
+    seed = load_task("seedbench")
+    row = {"question": "Q?", "choice_a": "a", "choice_b": "b", "choice_c": "c", "choice_d": "d"}
+    assert build_prompt(row, seed.prompt, seed.prompt_builder) == (
+        "Q?\nA. a\nB. b\nC. c\nD. d\nAnswer with the option's letter from the given choices directly."
+    )
+    gqa = load_task("gqa")
+    assert build_prompt({"question": "Q?"}, gqa.prompt, gqa.prompt_builder) == (
+        "Q?\nAnswer the question using a single word or phrase."
+    )
+
+
+# --- data ------------------------------------------------------------------------------
+def test_seedbench_demo_keeps_image_questions_with_their_image_lists():
+    loaded = load_samples(load_task("seedbench"), demo=True)
+    assert [s.row["data_type"] for s in loaded.samples] == ["image"] * 4  # the video row is filtered out
+    assert all(len(s.images()) == 1 and s.images()[0].mode == "RGB" for s in loaded.samples)
+
+
+def test_gqa_joins_images_from_a_local_whole_repo_download(tmp_path):
+    from datasets import Dataset, Features, Value
+    from datasets import Image as ImageFeature
+
+    root = tmp_path / "data" / "gqa"
+    colours = {"img1": "red", "img2": "blue", "img3": "green"}
+    images = [{"id": k, "image": {"bytes": png_bytes(shapes([("circle", c)], size=(40, 30))), "path": None}}
+              for k, c in colours.items()]  # fmt: skip
+    img_features = Features({"id": Value("string"), "image": ImageFeature()})
+    (root / "testdev_balanced_images").mkdir(parents=True)
+    Dataset.from_list(images, features=img_features).to_parquet(
+        str(root / "testdev_balanced_images/testdev-00000-of-00001.parquet")
+    )
+    questions = [{"id": f"q{i}", "imageId": k, "question": "What colour?", "answer": c, "fullAnswer": f"It is {c}."}
+                 for i, (k, c) in enumerate(reversed(list(colours.items())))]  # fmt: skip
+    (root / "testdev_balanced_instructions").mkdir()
+    Dataset.from_list(questions).to_parquet(
+        str(root / "testdev_balanced_instructions/testdev-00000-of-00001.parquet")
+    )
+    # another config of the same repo in the download must not be mixed in
+    (root / "testdev_all_instructions").mkdir()
+    Dataset.from_list(questions * 2).to_parquet(
+        str(root / "testdev_all_instructions/testdev-00000-of-00001.parquet")
+    )
+
+    loaded = load_samples(load_task("gqa"), data_dir=tmp_path / "data")
+    assert [s.id for s in loaded.samples] == ["q0", "q1", "q2"]
+    for sample in loaded.samples:
+        (img,) = sample.images()
+        expected = {"red": (220, 40, 40), "blue": (40, 70, 220), "green": (40, 170, 60)}[sample.row["answer"]]
+        assert img.getpixel((20, 15)) == expected  # the image joined on imageId is the right one

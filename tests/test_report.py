@@ -1,0 +1,235 @@
+"""`janus-eval report`: the leaderboard files, their escaping, and the HTML page as a
+real browser (headless Chromium) renders it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from run_builders import (
+    MME_GOLDEN,
+    POPE_GOLDEN,
+    generation_run,
+    invoke,
+    pope_rows_with_wrong,
+    read_jsonl,
+    score_run,
+)
+
+from janus_eval.paper import paper_table
+from janus_eval.reporting.collect import LONG_COLUMNS
+
+# Predictions a model could write. Each would run script or break the page if it reached it unescaped.
+SCRIPT = "<script>window.pwned=(window.pwned||0)+1;document.title='pwned'</script>"
+IMG = "<img src=x onerror=\"window.pwned=(window.pwned||0)+1;document.title='pwned-img'\">"
+BREAK = "a | pipe [link](javascript:alert(1)) **bold**\nsecond line </td></tr></table><h1>broken</h1>"
+PAYLOADS = [SCRIPT, IMG, BREAK]
+EVIL_MODEL = "evil<script>window.pwned=1</script>"
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+NO_CHROMIUM = (
+    "headless Chromium is not installed; install it with "
+    "`apt-get update && apt-get install -y chromium` (.ci/run does)"
+)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    rows = read_jsonl(POPE_GOLDEN)
+    wrong = [i for i, r in enumerate(rows) if r["answer"] == "no"][: len(PAYLOADS)]
+    for i, payload in zip(wrong, PAYLOADS):
+        rows[i] = {**rows[i], "prediction": payload}  # parsed "yes" against "no": a failure
+    runs = [
+        score_run(root, "pope", rows, "pope-7b"),
+        score_run(
+            root, "pope", pope_rows_with_wrong(share=0.1), "pope-1b", model="deepseek-community/Janus-Pro-1B"
+        ),
+        score_run(root, "mme", read_jsonl(MME_GOLDEN), "mme-7b"),
+        generation_run(root, "gen-evil", prompt_extra=" " + SCRIPT + IMG, model=EVIL_MODEL),
+    ]
+    out = root / "site"
+    code, stdout, err = invoke("report", *runs, "-o", out, "--failures", "20")
+    assert code == 0, err
+    assert "leaderboard.html" in stdout
+    return {"out": out, "runs": runs, "html": (out / "leaderboard.html").read_text(encoding="utf-8"),
+            "md": (out / "leaderboard.md").read_text(encoding="utf-8")}  # fmt: skip
+
+
+# --- the long CSV ------------------------------------------------------------------------------
+def test_csv_is_long_with_paper_rows_and_deltas(report):
+    csv = pd.read_csv(report["out"] / "leaderboard.csv", keep_default_na=False, na_values=[""])
+    assert list(csv.columns) == LONG_COLUMNS
+    runs = csv[csv["source"] == "run"]
+    paper = csv[csv["source"] == "paper"]
+    assert len(paper) == len(paper_table())
+    assert set(runs["run"]) == {"pope-7b", "pope-1b", "mme-7b", "gen-evil"}
+
+    def head(run: str) -> pd.Series:
+        return runs[(runs["run"] == run) & runs["headline"]].iloc[0]
+
+    p7, p1, m7, gen = head("pope-7b"), head("pope-1b"), head("mme-7b"), head("gen-evil")
+    assert (p7["metric"], p7["paper"]) == ("f1_mean", 87.4)  # the run's own model
+    assert p1["paper"] == 86.2  # a hub id matched to the report's Janus-Pro-1B
+    assert (m7["metric"], m7["paper"]) == ("perception", 1567.1)
+    assert m7["value"] == pytest.approx(1531.3187274909965)  # the MME golden number
+    for row in (p7, p1, m7):
+        assert row["delta"] == pytest.approx(row["value"] - row["paper"])
+    assert gen["metric"] == "overall" and gen["value"] == 25.0 and pd.isna(gen["paper"])  # no paper model
+    assert p7["value"] < 85.9468 and p1["value"] < p7["value"]  # payload answers and 10% flips cost F1
+    assert runs.groupby("run").size()["mme-7b"] == 14 * 3 + 3 + 1  # every subset of every metric
+
+
+# --- markdown ------------------------------------------------------------------------------------
+def test_markdown_escapes_model_text_and_keeps_tables_whole(report):
+    md = report["md"]
+    for raw in ("<script", "<img src=x", "<h1>", "</table>"):
+        assert raw not in md
+    assert not re.search(r"(?<!\\)\]\(javascript:", md)  # no live link: the bracket is escaped
+    assert "&lt;script&gt;window" in md and "&lt;img src=x onerror=" in md
+    assert "evil&lt;script&gt;" in md  # the model name from the manifest, too
+    # every row of every table has its header's number of cells: no payload opened a cell
+    unescaped_pipes = re.compile(r"(?<!\\)\|")
+    tables, current = [], []
+    for line in md.splitlines() + [""]:
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            tables.append(current)
+            current = []
+    assert len(tables) >= 8
+    for table in tables:
+        cells = {len(unescaped_pipes.findall(line)) for line in table}
+        assert len(cells) == 1, table[0]
+    assert any("second line" in line for table in tables for line in table)
+    assert "a \\| pipe \\[link\\](javascript:alert(1)) \\*\\*bold\\*\\*<br>second line" in md
+
+
+def test_markdown_images_are_real_files(report):
+    out, md = report["out"], report["md"]
+    paths = re.findall(r"!\[[^\]]*\]\((leaderboard_files/[^)]+)\)", md)
+    plots = [p for p in paths if p.endswith(".png")]
+    thumbs = [p for p in paths if p.endswith(".jpg")]
+    assert len(plots) == 6  # pope, mme, geneval: headline + per-category breakdown
+    assert len(thumbs) == 8  # 4 generated samples x 2 images; the escaping one shows notes
+    for rel in paths:
+        with Image.open(out / rel) as img:
+            img.load()
+            assert min(img.size) > 10
+
+
+# --- the HTML, statically ------------------------------------------------------------------------
+class Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_html_is_self_contained_and_inert(report):
+    page = Tags()
+    page.feed(report["html"])
+    names = [t for t, _ in page.tags]
+    assert "script" not in names and "h1" in names and names.count("h1") == 1
+    assert not [a for _, attrs in page.tags for a in attrs if a.startswith("on")]
+    imgs = [attrs["src"] for t, attrs in page.tags if t == "img"]
+    assert all(src.startswith("data:image/") for src in imgs)
+    assert sum(s.startswith("data:image/png;base64,") for s in imgs) == 6
+    assert sum(s.startswith("data:image/jpeg;base64,") for s in imgs) == 8
+    links = [attrs.get("href", "") for t, attrs in page.tags if t == "a"]
+    assert links and all(h.startswith("#task-") for h in links)
+    assert "http://" not in report["html"] and "https://" not in report["html"]
+    text = "".join(page.text)
+    for payload in (SCRIPT, IMG):
+        assert payload in text  # shown, as text
+    assert text.count("image path outside the task folder") == 2
+    assert "first 20" in text  # --failures 20
+
+
+def test_html_has_every_section(report):
+    text = report["html"]
+    for needle in ("Leaderboard", "pope", "mme", "geneval", "Every metric and subset", "Generated images",
+                   "Wrong answers", "Janus-Pro report"):  # fmt: skip
+        assert needle in text
+
+
+# --- the HTML in a real browser --------------------------------------------------------------------
+def chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", "--mute-audio",
+           f"--user-data-dir={tmp / 'profile'}", *args]  # fmt: skip
+    return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=180)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
+def test_browser_renders_tables_and_images(report, tmp_path):
+    shot = tmp_path / "shot.png"
+    url = (report["out"] / "leaderboard.html").as_uri()
+    done = chromium(tmp_path, "--window-size=1280,3000", "--hide-scrollbars", f"--screenshot={shot}", url)
+    assert shot.exists(), done.stderr[-2000:]
+    pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=float)
+    assert pixels.shape[:2] == (3000, 1280)
+    assert pixels.std() > 20  # not a blank page
+    coloured = (pixels.max(axis=2) - pixels.min(axis=2)) > 60  # plot bars, coloured deltas
+    assert coloured.mean() > 0.005
+
+    # The page's own JavaScript-free DOM, after load: tables and images there, nothing injected.
+    dom = chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom", url).stdout
+    assert "<title>janus-eval leaderboard</title>" in dom
+    assert dom.count("<table") >= 6
+    assert "<script" not in dom
+    elements = re.findall(r"<img\b[^>]*>", dom)
+    assert len(elements) == 14 and all(
+        re.match(r'<img src="data:image/(png|jpeg);base64,', e) for e in elements
+    )
+    assert "&lt;script&gt;window.pwned" in dom
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
+def test_browser_runs_nothing_a_model_wrote(report, tmp_path):
+    """A copy of the page without its Content-Security-Policy, with one probe script of ours:
+    the escaping alone must keep the payloads from running or becoming elements."""
+    html = report["html"]
+    csp = re.search(r'<meta http-equiv="Content-Security-Policy"[^>]*>', html)
+    assert csp is not None
+    probe = (
+        "<script>window.addEventListener('load',function(){setTimeout(function(){"
+        "var im=Array.from(document.images);"
+        "document.title='probe imgs='+im.length+' decoded='+im.filter(function(i){return i.complete&&i.naturalWidth>0}).length"
+        "+' scripts='+document.scripts.length+' onerror='+document.querySelectorAll('[onerror]').length"
+        "+' h1='+document.querySelectorAll('h1').length+' tables='+document.querySelectorAll('table').length"
+        "+' pwned='+(window.pwned||0);},300);});</script>"
+    )
+    page = tmp_path / "probe.html"
+    page.write_text(html.replace(csp.group(0), "").replace("</body>", probe + "</body>"), encoding="utf-8")
+    dom = chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", page.as_uri()).stdout
+    title = re.search(r"<title>(.*?)</title>", dom)
+    assert title is not None, dom[:500]
+    found = dict(kv.split("=") for kv in title.group(1).removeprefix("probe ").split())
+    assert found["pwned"] == "0"  # no payload ran (script or onerror)
+    assert found["scripts"] == "1" and found["onerror"] == "0" and found["h1"] == "1"
+    assert found["imgs"] == "14" and found["decoded"] == "14"  # every plot and thumbnail decodes
+    assert int(found["tables"]) >= 6
+
+
+def test_report_bad_input_exits_2(report, tmp_path):
+    code, _, err = invoke("report", tmp_path / "nothing-here", "-o", tmp_path / "out")
+    assert code == 2 and "not a run folder" in err
+    unscored = tmp_path / "unscored"
+    shutil.copytree(report["runs"][0], unscored)
+    (unscored / "scores.csv").unlink()
+    code, _, err = invoke("report", unscored, "-o", tmp_path / "out")
+    assert code == 2 and "no scores.csv" in err and len(err.strip().splitlines()) == 1

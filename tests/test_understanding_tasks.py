@@ -1,0 +1,163 @@
+"""GQA, SEED-Bench, MMBench, MMMU and MM-Vet end to end with --demo on janus-tiny
+(MM-Vet graded by a real local chat server), the judge checks of `run`, and
+`score --task mmbench FILE`."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from llm_server import ChatServer, mmvet_grader
+
+from janus_eval.registry import resolve_tasks
+from janus_eval.runner import RunOptions, run
+
+DEMO_SIZES = {"gqa": 5, "seedbench": 4, "mmbench": 10, "mmmu": 4, "mmvet": 4}
+HEADLINES = {
+    "gqa": "accuracy",
+    "seedbench": "accuracy",
+    "mmbench": "accuracy",
+    "mmmu": "accuracy",
+    "mmvet": "total",
+}
+
+
+@pytest.fixture(autouse=True)
+def judge_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("JANUS_EVAL_CACHE", str(tmp_path / "cache"))
+
+
+def read_scores(folder) -> pd.DataFrame:
+    scores = pd.read_csv(folder / "scores.csv", keep_default_na=False, na_values=[""], dtype={"subset": str})
+    scores["subset"] = scores["subset"].fillna("")
+    return scores
+
+
+def read_records(folder, task) -> list[dict]:
+    return [json.loads(line) for line in (folder / task / "samples.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("task", ["gqa", "seedbench", "mmbench", "mmmu"])
+def test_demo_run_end_to_end(cli, tmp_path, task):
+    code, out, err = cli("run", "--tasks", task, "--model", "janus-tiny", "--demo", "--output", tmp_path,
+                         "--run-id", "demo", "--no-progress", "--batch-size", "3")  # fmt: skip
+    assert code == 0, err
+    folder = tmp_path / "demo"
+    scores = read_scores(folder)
+    head = scores[(scores["task"] == task) & (scores["metric"] == HEADLINES[task]) & (scores["subset"] == "")]
+    assert len(head) == 1 and head["n"].iloc[0] == (3 if task == "mmbench" else DEMO_SIZES[task])
+    assert 0 <= head["value"].iloc[0] <= 100
+    records = read_records(folder, task)
+    assert len(records) == DEMO_SIZES[task]
+    assert all(isinstance(r["prediction"], str) and r["error"] is None for r in records)
+    assert all("score" in r and "parsed" in r for r in records)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["tasks"][task]["n_samples"] == DEMO_SIZES[task]
+    if task == "mmbench":
+        assert {"accuracy", "circular_accuracy", "unparsed"} <= set(scores["metric"])
+    if task == "mmmu":
+        assert {"unparsed", "discipline_accuracy"} <= set(scores["metric"])
+
+
+def test_mmmu_images_reach_the_model_in_reference_order(tmp_path):
+    """The adapter is asked with one marker per image, in the order the question names them."""
+    from janus_eval.models import load_model
+
+    seen = []
+
+    class Recording:
+        def __init__(self, inner):
+            self.inner, self.name = inner, inner.name
+
+        def answer(self, asks):
+            seen.extend(asks)
+            return self.inner.answer(asks)
+
+        def describe(self):
+            return self.inner.describe()
+
+    opts = RunOptions(model="janus-tiny", output=tmp_path, run_id="rec", demo=True, progress=False)
+    run(resolve_tasks("mmmu"), opts, load_model=lambda *a, **k: Recording(load_model(*a, **k)))
+    by_text = {a.prompt.split("\n")[0]: a for a in seen}
+    ask = by_text["Compare <image> with <image>: which one shows a square?"]
+    # the question names <image 2> (blue square) then <image 1> (red circle); the options name 1 then 2
+    blue, red = (40, 70, 220), (220, 40, 40)
+    assert [img.getpixel((30, 30)) for img in ask.images] == [blue, red, red, blue]
+    assert "A. <image>\nB. <image>" in ask.prompt and len(ask.images) == ask.prompt.count("<image>") == 4
+    assert all(a.prompt.count("<image>") == len(a.images) for a in seen)
+
+
+def test_mmvet_end_to_end_with_local_judge(cli, tmp_path):
+    with ChatServer(mmvet_grader) as server:
+        args = ["run", "--tasks", "mmvet", "--model", "janus-tiny", "--demo", "--output", tmp_path, "--no-progress",
+                "--judge-model", "grader-x", "--judge-base-url", server.base_url, "--judge-runs", "2"]  # fmt: skip
+        code, out, err = cli(*args, "--run-id", "first")
+        assert code == 0, err
+        sent = len(server.requests)
+        assert sent >= 2 * DEMO_SIZES["mmvet"]  # two runs per sample (more if a grade was unreadable)
+        code, out, err = cli(*args, "--run-id", "second")
+        assert code == 0, err
+        assert len(server.requests) == sent  # the rerun is graded from the cache
+    for run_id in ("first", "second"):
+        scores = read_scores(tmp_path / run_id)
+        total = scores[(scores["metric"] == "total") & (scores["subset"] == "")]
+        assert len(total) == 1 and 0 <= total["value"].iloc[0] <= 100
+        assert "judge_error" in set(scores["metric"]) and "capability" in set(scores["metric"])
+        manifest = json.loads((tmp_path / run_id / "manifest.json").read_text())
+        assert manifest["judge"]["llm"]["model"] == "grader-x" and manifest["judge"]["llm"]["runs"] == 2
+    assert read_scores(tmp_path / "first").equals(read_scores(tmp_path / "second"))
+    assert server.requests[0]["body"]["model"] == "grader-x"
+
+
+def test_mmvet_named_without_judge_fails_before_model_work(cli, tmp_path):
+    code, out, err = cli(
+        "run", "--tasks", "pope,mmvet", "--model", "janus-tiny", "--demo", "--output", tmp_path
+    )
+    assert code == 2
+    assert "mmvet" in err and "--judge-model" in err and "--judge-base-url" in err
+    assert not any(tmp_path.iterdir())  # nothing was written: no run folder
+
+
+def test_understanding_group_without_judge_skips_mmvet(cli, tmp_path):
+    code, out, err = cli("run", "--tasks", "understanding", "--model", "janus-tiny", "--demo", "--output", tmp_path,
+                         "--run-id", "all", "--no-progress", "--batch-size", "4")  # fmt: skip
+    assert code == 0, err
+    assert "skipping mmvet" in err and "--judge-model" in err
+    scores = read_scores(tmp_path / "all")
+    assert set(scores["task"]) == {"pope", "mme", "mmbench", "seedbench", "gqa", "mmmu"}
+    assert not (tmp_path / "all" / "mmvet").exists()
+
+
+def test_score_mmbench_file(cli, tmp_path):
+    rows = []
+    for q, (opts, ans) in enumerate([(["cat", "dog", "cow"], 1), (["yes", "no"], 0)]):
+        n = len(opts)
+        for r in range(n):
+            rot = [opts[(k + r) % n] for k in range(n)] + ["nan"] * (4 - n)
+            letter = "ABCD"[(ans - r) % n]
+            right = not (q == 0 and r == 2)  # question 0 fails its last rotation
+            rows.append({"index": q + r * 1_000_000, "question": "What?", "hint": "nan", "A": rot[0], "B": rot[1],
+                         "C": rot[2], "D": rot[3], "answer": letter, "category": "c", "L2-category": "l2",
+                         "source": "s", "comment": "nan", "split": "dev",
+                         "prediction": f"{letter}." if right else "Z"})  # fmt: skip
+    path = tmp_path / "mmbench.samples.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code, out, err = cli("score", "--task", "mmbench", path, "--output", tmp_path, "--run-id", "mmb",
+                         "--model", "Janus-Pro-1B")  # fmt: skip
+    assert code == 0, err
+    scores = read_scores(tmp_path / "mmb")
+    plain = scores[(scores["metric"] == "accuracy") & (scores["subset"] == "")].iloc[0]
+    circular = scores[(scores["metric"] == "circular_accuracy") & (scores["subset"] == "")].iloc[0]
+    assert plain["value"] == 100 and plain["n"] == 2
+    assert circular["value"] == 50 and circular["n"] == 2
+    assert plain["paper"] == 75.5 and pd.isna(circular["paper"])  # the report's MMBench is plain accuracy
+    assert "circular_accuracy" in out
+
+
+def test_score_mmvet_file_needs_a_judge(cli, tmp_path):
+    path = tmp_path / "mmvet.jsonl"
+    path.write_text(json.dumps({"question_id": "v1_0", "question": "q", "answer": "a", "capability": "rec",
+                                "prediction": "a"}) + "\n")  # fmt: skip
+    code, out, err = cli("score", "--task", "mmvet", path, "--output", tmp_path)
+    assert code == 2 and "--judge-model" in err
