@@ -40,6 +40,23 @@ def make_judges(
     )
 
 
+def scoring_overrides(dpg_csv: Optional[Path], vqa_model: Optional[str], official_quirks: bool) -> dict:
+    """Scorer settings given on the command line (only those given)."""
+    out: dict = {}
+    if dpg_csv is not None:
+        out["csv"] = str(dpg_csv)
+    if vqa_model:
+        out["vqa_model"] = vqa_model
+    if official_quirks:
+        out["official_quirks"] = True
+    return out
+
+
+DPG_CSV_HELP = "DPG-Bench question file dpg_bench.csv (default: downloaded once into the cache)."
+VQA_HELP = "DPG-Bench VQA judge: mplug (official, needs modelscope) or a BLIP/ViLT VQA folder."
+QUIRKS_HELP = "DPG-Bench: score as the official script (first csv row skipped, last-tile categories)."
+
+
 @app.command()
 def run(
     tasks: str = typer.Option(..., "--tasks", help="Comma-separated task names or groups (see `list tasks`)."),
@@ -67,8 +84,17 @@ def run(
         None, "--judge-api-key-env", help="Variable holding the judge's API key (default OPENAI_API_KEY)."
     ),
     judge_runs: Optional[int] = typer.Option(None, "--judge-runs", min=1, help="MM-Vet grading runs averaged."),
+    cfg: Optional[float] = typer.Option(None, "--cfg", help="Generation: CFG weight (official default 5)."),
+    temperature: Optional[float] = typer.Option(None, "--temperature", help="Generation: temperature (default 1.0)."),
+    images_per_prompt: Optional[int] = typer.Option(
+        None, "--images-per-prompt", min=1, help="Generation: images per prompt (default 4)."
+    ),
+    dpg_csv: Optional[Path] = typer.Option(None, "--dpg-csv", help=DPG_CSV_HELP),
+    vqa_model: Optional[str] = typer.Option(None, "--vqa-model", help=VQA_HELP),
+    official_quirks: bool = typer.Option(False, "--official-quirks", help=QUIRKS_HELP),
 ) -> None:
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
+    from .generation import with_generation_overrides
     from .registry import resolve_tasks
     from .runner import RunOptions, tasks_with_judges
     from .runner import run as run_tasks
@@ -77,10 +103,14 @@ def run(
     task_list, skipped = tasks_with_judges(tasks, resolve_tasks(tasks), judges)
     for note in skipped:
         typer.echo(note, err=True)
+    task_list = [
+        with_generation_overrides(t, cfg=cfg, temperature=temperature, images_per_prompt=images_per_prompt)
+        for t in task_list
+    ]
     opts = RunOptions(
         model=model, output=output, run_id=run_id, limit=limit, batch_size=batch_size, demo=demo,
         data_dir=data_dir, device=device, dtype=dtype, seed=seed, allow_pickle=allow_pickle, progress=progress,
-        workers=workers, compile=compile,
+        workers=workers, compile=compile, scoring=scoring_overrides(dpg_csv, vqa_model, official_quirks),
     )  # fmt: skip
     store = run_tasks(task_list, opts, judges)
     if int(os.environ.get("RANK", "0")) != 0:
@@ -102,6 +132,9 @@ def score(
         None, "--judge-api-key-env", help="Variable holding the judge's API key (default OPENAI_API_KEY)."
     ),
     judge_runs: Optional[int] = typer.Option(None, "--judge-runs", min=1, help="MM-Vet grading runs averaged."),
+    dpg_csv: Optional[Path] = typer.Option(None, "--dpg-csv", help=DPG_CSV_HELP),
+    vqa_model: Optional[str] = typer.Option(None, "--vqa-model", help=VQA_HELP),
+    official_quirks: bool = typer.Option(False, "--official-quirks", help=QUIRKS_HELP),
 ) -> None:
     """Score saved or external predictions into a run folder, as `run` would."""
     from .registry import load_task
@@ -109,7 +142,8 @@ def score(
 
     judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs)
     task_list, _ = tasks_with_judges(task, [load_task(task)], judges)
-    store = score_file(task_list[0], samples, output, run_id, model, judges)
+    scoring = scoring_overrides(dpg_csv, vqa_model, official_quirks)
+    store = score_file(task_list[0], samples, output, run_id, model, judges, scoring=scoring)
     typer.echo(summary(store.read_scores()))
     typer.echo(f"run folder: {store.root}")
 

@@ -12,6 +12,7 @@ Three sources, tried in this order:
 from __future__ import annotations
 
 import io
+import json
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from .errors import UsageError
 from .registry import DataSource, TaskConfig
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DATA_FILES_DIR = Path(__file__).resolve().parent / "data_files"
+PACKAGE_PREFIX = "package:"  # dataset.path of data shipped in janus_eval/data_files/ (a JSONL file)
 
 
 class ImageError(Exception):
@@ -123,6 +126,8 @@ def load_samples(
 ) -> LoadedData:
     if demo:
         dataset, source = _load_demo(task)
+    elif task.dataset.path.startswith(PACKAGE_PREFIX):
+        dataset, source = _load_package(task)
     elif data_dir is not None:
         dataset, source = _load_local(task, Path(data_dir))
     else:
@@ -181,6 +186,22 @@ def _load_demo(task: TaskConfig):
     if not path.exists():
         raise UsageError(f"task {task.name} has no demo sample set ({path} is missing)")
     return _undecoded(Dataset.from_parquet(str(path))), {"kind": "demo", "path": path.name}
+
+
+def _load_package(task: TaskConfig):
+    """Prompt sets shipped in the package (DPG-Bench, GenEval): `package:<file under data_files/>`."""
+    import hashlib
+
+    from datasets import Dataset
+
+    rel = task.dataset.path[len(PACKAGE_PREFIX) :]
+    path = (DATA_FILES_DIR / rel).resolve()
+    if DATA_FILES_DIR.resolve() not in path.parents or not path.is_file():
+        raise UsageError(f"task {task.name}: the packaged data file {rel} is missing (reinstall janus-eval)")
+    data = path.read_bytes()
+    rows = [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+    source = {"kind": "package", "path": rel, "sha256": hashlib.sha256(data).hexdigest()[:16]}
+    return Dataset.from_list(rows), source
 
 
 def _local_dataset(folder: Path, split: str, config: str | None = None, exclude: tuple[str, ...] = ()):

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -19,12 +19,13 @@ from tqdm import tqdm
 from . import distributed
 from .data import Sample, load_samples, make_ids
 from .errors import UsageError
+from .generation import draw_samples
 from .judges import Judges
 from .models.base import Ask, ModelAdapter
 from .paper import with_paper
 from .pipeline import prepared_batches
 from .registry import TaskConfig
-from .scoring import get_scorer
+from .scoring import get_preflight, get_scorer
 from .store import RunStore, safe_name
 
 
@@ -46,6 +47,7 @@ class RunOptions:
     workers: int | None = None  # data workers; None: 4 on CUDA, 0 on CPU
     rank: int = 0  # torchrun: this process's rank and the world size
     world_size: int = 1
+    scoring: dict[str, Any] = field(default_factory=dict)  # scorer settings from the command line
 
     @property
     def shard(self) -> int | None:
@@ -106,18 +108,21 @@ def _asks(asks: list[Ask]) -> list[Ask]:
 
 
 # kind -> function(task, pending samples of this rank, adapter, store, opts)
-TASK_RUNNERS: dict[str, Callable[..., None]] = {"understanding": answer_samples}
+TASK_RUNNERS: dict[str, Callable[..., None]] = {"understanding": answer_samples, "generation": draw_samples}
 
 
 # --- scoring ------------------------------------------------------------------
-def score_records(task: TaskConfig, records: list[dict[str, Any]], judges: Judges | None):
-    """Run the task's scorer; returns (records with parsed/score, table with a task column)."""
+def score_records(
+    task: TaskConfig, records: list[dict[str, Any]], judges: Judges | None, extra: dict[str, Any] | None = None
+):
+    """Run the task's scorer with its settings plus `extra` (the image folder, command-line
+    settings); returns (records with parsed/score, table with a task column)."""
     frame = pd.DataFrame.from_records(records)
     if "error" not in frame:
         frame["error"] = None
     frame["error"] = frame["error"].astype(object).where(frame["error"].notna(), None)
     try:
-        scored = get_scorer(task.scorer)(frame, task.scoring, judges)
+        scored = get_scorer(task.scorer)(frame, {**task.scoring, **(extra or {})}, judges)
     except KeyError as exc:
         raise UsageError(f"task {task.name}: the samples have no column {exc}, which its scorer needs") from exc
     for col in scored.per_sample.columns:
@@ -205,9 +210,14 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
     )  # fmt: skip
     store = RunStore(Path(opts.output) / run_id)
     manifest = store.read_manifest()
+    judges = judges if judges is not None else Judges(demo=opts.demo)
     # Cheap checks and data first: bad input fails before a model is loaded.
     check_resume(manifest, opts.model, tasks)
     data = {t.name: load_samples(t, demo=opts.demo, data_dir=opts.data_dir, limit=opts.limit) for t in tasks}
+    for task in tasks:  # question files, judges: checked before hours of generation
+        preflight = get_preflight(task.scorer)
+        if preflight is not None:
+            preflight({**task.scoring, **opts.scoring}, judges)
     started = time.perf_counter()
     adapter = (load_model or default_loader)(
         opts.model, device=opts.device, dtype=opts.dtype, allow_pickle=opts.allow_pickle, compile=opts.compile
@@ -245,7 +255,8 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
                 (r for r in store.read_records(task.name) if r["sample_id"] in order),
                 key=lambda r: order[r["sample_id"]],
             )
-            records, table = score_records(task, records, judges)
+            extra = {"image_root": str(store.task_dir(task.name)), "device": opts.device, **opts.scoring}
+            records, table = score_records(task, records, judges, extra)
             store.rewrite_records(task.name, records)
             tables.append(table)
             manifest["tasks"][task.name]["resumed_samples"] = len(samples) - len(todo)
@@ -286,12 +297,20 @@ def read_samples_file(path: Path, task: TaskConfig) -> list[dict[str, Any]]:
 
 
 def score_file(
-    task: TaskConfig, path: Path, output: Path, run_id: str | None, model: str, judges: Judges | None = None
+    task: TaskConfig,
+    path: Path,
+    output: Path,
+    run_id: str | None,
+    model: str,
+    judges: Judges | None = None,
+    scoring: dict[str, Any] | None = None,
 ) -> RunStore:
     rows = read_samples_file(Path(path), task)
     ids = make_ids(rows, task.id_columns)
     records = [{"sample_id": i, **r, "error": r.get("error")} for i, r in zip(ids, rows)]
-    records, table = score_records(task, records, judges)
+    # Image paths in a samples file are relative to the file's folder.
+    extra = {"image_root": str(Path(path).resolve().parent), **(scoring or {})}
+    records, table = score_records(task, records, judges, extra)
     run_id = safe_name(run_id or f"score-{task.name}-{Path(path).stem.replace('.', '-')}", "run id")
     final = Path(output) / run_id
     if final.exists():

@@ -228,6 +228,20 @@ def mmvet_rows() -> list[dict]:
     ]  # fmt: skip
 
 
+DPG_DEMO_ITEMS = ["partiprompts302", "COCOval2014000000053916", "COCOval2014000000126671"]
+
+
+@demo("dpgbench")
+def dpgbench_rows() -> list[dict]:
+    """Three real DPG-Bench prompts; their questions are in dpgbench_questions.csv (hand-written
+    in the schema of the official dpg_bench.csv, for demo runs only)."""
+    import json
+
+    path = DEMO_DIR.parent / "data_files" / "dpg_bench" / "prompts.jsonl"
+    rows = {r["item_id"]: r for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+    return [{"item_id": i, "prompt": rows[i]["prompt"]} for i in DPG_DEMO_ITEMS]
+
+
 def _feature(values: list):
     """The HF feature of a column from its first non-empty value."""
     from datasets import Image as ImageFeature, List, Value
@@ -256,5 +270,7 @@ def build(name: str, out_dir: Path = DEMO_DIR) -> Path:
 
 
 if __name__ == "__main__":
-    for task in BUILDERS:
+    import sys
+
+    for task in sys.argv[1:] or BUILDERS:
         print(build(task))

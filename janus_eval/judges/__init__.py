@@ -14,6 +14,7 @@ class Judges:
     """What the runner hands to scorers; each field is None when not configured."""
 
     llm: LLMJudge | None = None  # the LLM judge, `.ask(prompt) -> str` (see judges/llm.py)
+    vqa: Any = None  # a VQA judge, `.answer(images, questions) -> list[str]` (see judges/vqa.py)
     demo: bool = False  # True: random-weight judges of the real architectures (demo scores)
     llm_runs: int | None = None  # --judge-runs: overrides a task's `judge_runs` setting (MM-Vet)
 
@@ -22,7 +23,8 @@ class Judges:
         llm = self.llm.describe() if self.llm is not None else None
         if llm is not None and self.llm_runs is not None:
             llm["runs"] = self.llm_runs
-        return {"llm": llm, "demo": self.demo}
+        vqa = self.vqa.describe() if self.vqa is not None and hasattr(self.vqa, "describe") else None
+        return {"llm": llm, "vqa": vqa, "demo": self.demo}
 
 
 def make_llm_judge(

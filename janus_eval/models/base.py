@@ -31,6 +31,7 @@ class Draw:
     seeds: list[int] = field(default_factory=list)
     cfg: float = 5.0
     temperature: float = 1.0
+    system_prompt: str = ""  # the official text-to-image example uses none
 
 
 IMAGE_MARKER = "<image>"
@@ -43,7 +44,9 @@ class ModelAdapter(Protocol):
 
     def answer(self, asks: list[Ask]) -> list[str]: ...
 
-    def draw(self, draws: list[Draw]) -> list[list[Image.Image]]: ...
+    def draw(self, draws: list[Draw], batch_size: int | None = None) -> list[list[Image.Image]]:
+        """Images for each Draw; `batch_size` counts images per forward pass (None: all at once)."""
+        ...
 
     def describe(self) -> dict:
         """Model id, weights fingerprint, dtype and device, for the manifest."""

@@ -2,7 +2,8 @@
 
 Understanding: the DeepSeek chat format (`<|User|>` / `<|Assistant|>` for the
 Pro models, `User` / `Assistant` for Janus-1.3B), the system prompt as a task
-setting, left-padded batches and greedy decoding.
+setting, left-padded batches and greedy decoding. Generation: the official
+text-to-image sampler in `janus_image.py`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from PIL import Image
 
 from ..errors import UsageError
-from .base import IMAGE_MARKER, Ask
+from .base import IMAGE_MARKER, Ask, Draw
 
 PRO_ROLES = ("<|User|>", "<|Assistant|>")
 JANUS_ROLES = ("User", "Assistant")
@@ -238,6 +239,14 @@ class JanusAdapter:
 
     def answer(self, asks: list[Ask]) -> list[str]:
         return self.generate(self.preparer()(asks))
+
+    # --- generation -----------------------------------------------------
+    def draw(self, draws: list[Draw], batch_size: int | None = None) -> list[list[Image.Image]]:
+        """Text-to-image with the official sampler (models/janus_image.py); batch_size counts images."""
+        from .janus_image import draw
+
+        size = batch_size or max(1, sum(d.n_images for d in draws))
+        return draw(self.model, self.processor, draws, size, roles=self.roles)
 
     def describe(self) -> dict[str, Any]:
         if self._fingerprint is None:

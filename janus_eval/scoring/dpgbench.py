@@ -1,0 +1,278 @@
+"""DPG-Bench, with the rules of ELLA's `dpg_bench/compute_dpg_bench.py`.
+
+Each prompt's images are one grid (2x2 for 4 images, no padding). For every tile
+the VQA judge answers each of the prompt's questions; an answer counts only if
+it is exactly "yes". Then, in the question file's order, a question is zeroed if
+any of its parents (the `dependency` ids, 0 = none) scored 0. Tile score = mean
+over the questions; prompt score = mean over the tiles; DPG-Bench = mean over
+prompts x 100. Categories come from each question's `tuple` ("entity - whole
+(cat)" -> L2 "entity - whole", L1 "entity"), pooled over all prompts' questions.
+
+Two behaviours (`official_quirks` in the task's scoring settings):
+- corrected (default): every question row is read; category scores use every
+  tile's scores after dependency zeroing (each question: its mean over tiles); a
+  dependency naming a question the item does not have is ignored (counted in the
+  `dangling_dependencies` row).
+- official_quirks: as the official script runs: the csv's first data row is
+  skipped (its item then loses question 1, and the dependency on it makes that
+  prompt fail, so it is left out); category scores are the last tile's scores
+  before dependency zeroing; a prompt with a dangling dependency is left out.
+The table's `mode` row says which ran.
+
+Records: `item_id` (the prompt stem), `images` (a list holding the grid image's
+path) or else `prediction` (that path), absolute or relative to the `image_root`
+setting (the run's task folder, or the samples file's folder for `janus-eval
+score`), and `n_images` (tiles in the grid, 4 if absent). Settings: `csv` (question file; else --dpg-csv / cache / download via
+`judges.dpg_questions`), `official_quirks`, `image_root`, `vqa_model`,
+`vqa_batch_size`, `device`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from PIL import Image
+
+from ..errors import UsageError
+from ..grid import MAX_TILES, split_grid
+from .base import Scored, error_rows, table
+
+CSV_COLUMNS = ["item_id", "proposition_id", "dependency", "tuple", "question_natural_language"]
+PROMPTS_PER_CHUNK = 16
+
+
+@dataclass(frozen=True)
+class Question:
+    qid: int
+    parents: tuple[int, ...]  # 0 = no parent
+    text: str
+    category: str  # L2, e.g. "entity - whole"; L1 is the part before "-"
+
+    @property
+    def broad(self) -> str:
+        return self.category.split("-")[0].strip()
+
+
+def _category(row: dict[str, str]) -> str:
+    tup = (row.get("tuple") or "").strip()
+    if tup:
+        return tup.split("(")[0].strip()
+    broad = (row.get("category_broad") or "").strip()
+    detailed = (row.get("category_detailed") or "").strip()
+    return f"{broad} - {detailed}" if detailed else broad
+
+
+def load_questions(path: str | Path, *, official_quirks: bool = False) -> dict[str, list[Question]]:
+    """item_id -> its questions in file order. Rows of one item must be consecutive (as in
+    the official file); with official_quirks the first data row is dropped as the official
+    script does, and an item seen again later starts over as there."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the DPG-Bench question file {path}: {exc}") from exc
+    missing = [c for c in CSV_COLUMNS if c not in frame.columns]
+    if missing:
+        raise UsageError(
+            f"{path} is not DPG-Bench's dpg_bench.csv: no column(s) {', '.join(missing)} "
+            f"(it has {', '.join(frame.columns)})"
+        )
+    rows = frame.to_dict("records")
+    if official_quirks:
+        rows = rows[1:]
+    items: dict[str, list[Question]] = {}
+    previous = None
+    for n, row in enumerate(rows, start=3 if official_quirks else 2):
+        item = str(row["item_id"]).strip()
+        try:
+            qid = int(row["proposition_id"])
+            parents = tuple(int(d.strip()) for d in str(row["dependency"]).split(","))
+        except ValueError as exc:
+            raise UsageError(f"{path} line {n}: bad proposition_id/dependency ({exc})") from exc
+        question = Question(qid, parents, str(row["question_natural_language"]), _category(row))
+        if item != previous and (official_quirks or item not in items):
+            items[item] = []
+        elif item != previous:
+            raise UsageError(f"{path} line {n}: the rows of item {item} are not consecutive")
+        items[item].append(question)
+        previous = item
+    return items
+
+
+@dataclass
+class PromptResult:
+    score: float | None  # mean over tiles; None = left out
+    tile_scores: list[float]
+    answers: list[dict[int, str]]  # per tile
+    category_scores: dict[int, float]  # question id -> the score its categories pool
+    dangling: int = 0
+    failure: str | None = None
+
+
+def score_prompt(
+    questions: list[Question], answers: list[dict[int, str]], *, official_quirks: bool
+) -> PromptResult:
+    """Scores of one prompt from the judge's answers for each tile (question id -> answer)."""
+    qids = {q.qid for q in questions}
+    dangling = sum(1 for q in questions for p in q.parents if p != 0 and p not in qids)
+    if dangling and official_quirks:
+        return PromptResult(None, [], answers, {}, dangling, "a dependency names a question the item lacks")
+    tile_scores: list[float] = []
+    zeroed_per_tile: list[dict[int, float]] = []
+    raw: dict[int, float] = {}
+    for tile in answers:
+        raw = {q.qid: float(tile[q.qid] == "yes") for q in questions}
+        scores = dict(raw)
+        for q in questions:  # in file order, in place: a zeroed parent zeroes its children
+            if any(p != 0 and p in scores and scores[p] == 0 for p in q.parents):
+                scores[q.qid] = 0.0
+        tile_scores.append(sum(scores.values()) / len(scores))
+        zeroed_per_tile.append(scores)
+    if official_quirks:
+        categories = raw  # the last tile, before zeroing
+    else:
+        categories = {q.qid: sum(t[q.qid] for t in zeroed_per_tile) / len(zeroed_per_tile) for q in questions}
+    return PromptResult(sum(tile_scores) / len(tile_scores), tile_scores, answers, categories, dangling)
+
+
+def preflight(settings: dict[str, Any], judges=None) -> None:
+    """Before any image is drawn: the question file is at hand (downloaded once if need be)
+    and the VQA judge can be loaded."""
+    from ..judges.dpg_questions import resolve_dpg_csv
+    from ..judges.vqa import check_vqa_spec
+
+    demo = bool(getattr(judges, "demo", False))
+    load_questions(
+        resolve_dpg_csv(settings.get("csv"), demo=demo), official_quirks=bool(settings.get("official_quirks"))
+    )
+    if getattr(judges, "vqa", None) is None:
+        check_vqa_spec(settings.get("vqa_model"), demo=demo)
+
+
+def _judge(settings: dict[str, Any], judges):
+    if judges is not None and getattr(judges, "vqa", None) is not None:
+        return judges.vqa
+    from ..judges.vqa import load_vqa_judge
+
+    return load_vqa_judge(
+        settings.get("vqa_model"),
+        demo=bool(getattr(judges, "demo", False)),
+        device=settings.get("device"),
+        batch_size=int(settings.get("vqa_batch_size", 32)),
+    )
+
+
+def _image_path(value: str, root: str | None) -> Path:
+    p = Path(value)
+    return p if p.is_absolute() or root is None else Path(root) / p
+
+
+def _tiles(record: dict[str, Any], root: str | None) -> list[Image.Image]:
+    n = int(record.get("n_images") or MAX_TILES)
+    images = record.get("images")
+    value = images[0] if isinstance(images, list) and images else record.get("prediction")
+    if not value:
+        raise ValueError("the record has no grid image path (`images` or `prediction`)")
+    path = _image_path(str(value), root)
+    with Image.open(path) as img:
+        img.load()
+        return split_grid(img.convert("RGB"), n)
+
+
+def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
+    from ..judges.dpg_questions import resolve_dpg_csv
+
+    settings = dict(settings or {})
+    quirks = bool(settings.get("official_quirks", False))
+    csv = resolve_dpg_csv(settings.get("csv"), demo=bool(getattr(judges, "demo", False)))
+    bank = load_questions(csv, official_quirks=quirks)
+    root = settings.get("image_root")
+
+    per_sample = pd.DataFrame({"parsed": None, "score": None}, index=records.index, dtype=object)
+    results: dict[Any, PromptResult] = {}
+    failures: dict[Any, str] = {}
+    todo: list[tuple[Any, list[Question], list[Image.Image]]] = []
+    judge = None
+    ok = records[records["error"].isna()] if "error" in records else records
+
+    def flush() -> None:
+        nonlocal judge
+        if not todo:
+            return
+        judge = judge or _judge(settings, judges)
+        images, questions = [], []
+        for _, qs, tiles in todo:
+            for tile in tiles:
+                images += [tile] * len(qs)
+                questions += [q.text for q in qs]
+        replies = iter(judge.answer(images, questions))
+        for idx, qs, tiles in todo:
+            answers = [{q.qid: next(replies) for q in qs} for _ in tiles]
+            results[idx] = score_prompt(qs, answers, official_quirks=quirks)
+        todo.clear()
+
+    for idx, record in ok.iterrows():
+        item = str(record.get("item_id", "")).strip()
+        questions = bank.get(item)
+        if not questions:
+            failures[idx] = f"no questions for item '{item}' in {Path(csv).name}"
+            continue
+        if quirks and any(
+            p != 0 and p not in {q.qid for q in questions} for q in questions for p in q.parents
+        ):
+            results[idx] = score_prompt(questions, [], official_quirks=True)  # fails as the official script
+            continue
+        try:
+            tiles = _tiles(record.to_dict(), root)
+        except (OSError, ValueError, KeyError) as exc:
+            failures[idx] = f"image: {exc}"
+            continue
+        todo.append((idx, questions, tiles))
+        if len(todo) >= PROMPTS_PER_CHUNK:
+            flush()
+    flush()
+
+    prompt_scores: list[float] = []
+    by_l1: dict[str, list[float]] = defaultdict(list)
+    by_l2: dict[str, list[float]] = defaultdict(list)
+    dangling = 0
+    for idx, res in results.items():
+        dangling += res.dangling
+        if res.score is None:
+            failures[idx] = res.failure or "failed"
+            continue
+        per_sample.at[idx, "score"] = res.score
+        per_sample.at[idx, "parsed"] = json.dumps(
+            {
+                "tile_scores": res.tile_scores,
+                "answers": [{str(k): v for k, v in t.items()} for t in res.answers],
+            },
+            ensure_ascii=False,
+        )
+        prompt_scores.append(res.score)
+        questions = bank[str(records.at[idx, "item_id"]).strip()]
+        for q in questions:
+            by_l1[q.broad].append(res.category_scores[q.qid])
+            by_l2[q.category].append(res.category_scores[q.qid])
+    for idx, why in failures.items():
+        per_sample.at[idx, "parsed"] = f"failed: {why}"
+
+    mean = lambda xs: 100.0 * sum(xs) / len(xs) if xs else float("nan")  # noqa: E731
+    rows = [("overall", "", mean(prompt_scores), len(prompt_scores))]
+    rows += [("score", c, mean(v), len(v)) for c, v in sorted(by_l1.items())]
+    rows += [("subcategory", c, mean(v), len(v)) for c, v in sorted(by_l2.items())]
+    rows += [
+        ("failed", "", float(len(failures)), len(ok)),
+        ("dangling_dependencies", "", float(dangling), len(ok)),
+        ("mode", "official_quirks" if quirks else "corrected", 1.0, len(prompt_scores)),
+    ]
+    if judge is not None:
+        rows.append(("mode", f"judge:{judge.name}", 1.0, len(prompt_scores)))
+    if judges is not None and getattr(judges, "demo", False):
+        rows.append(("mode", "demo_judge", 1.0, len(prompt_scores)))
+    rows += error_rows(records)
+    return Scored(per_sample, table(rows))

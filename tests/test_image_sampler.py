@@ -1,0 +1,201 @@
+"""The Janus image sampler against a straight port of the official text-to-image loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from official_loop import official_generate, per_row_generators
+
+from janus_eval.models.base import Draw
+from janus_eval.models.janus_image import (
+    decode_images,
+    draw,
+    draw_tokens,
+    generation_prompt,
+    image_seed,
+    prompt_token_ids,
+)
+from janus_eval.models.tiny import TINY_IMAGE_SIZE, tiny_path
+
+torch.set_num_threads(1)
+
+# The tiny model's distributions are peaked at the official cfg 5 / temperature 1; a flatter
+# setting (about 1-2.5 nats of entropy over 64 codes) makes every token depend on the draws,
+# so a sampler that used the wrong random numbers would fail the tests below.
+FLAT = dict(cfg=2.0, temperature=3.0)
+
+PROMPTS = [
+    "a photo of a dog",
+    "two cups left of three red apples on a white background, a photo",
+    "a cat",
+    "How many objects are there? one two three four five six seven eight nine ten",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    from transformers import JanusForConditionalGeneration, JanusProcessor
+
+    path = tiny_path()
+    model = JanusForConditionalGeneration.from_pretrained(path).eval()
+    processor = JanusProcessor.from_pretrained(path)
+    return model, processor
+
+
+def seeds_for(prompt_id: str, n: int, run_seed: int = 0) -> list[int]:
+    return [image_seed(run_seed, "test", prompt_id, k) for k in range(n)]
+
+
+def tiny_settings(model):
+    n = model.config.vision_config.num_image_tokens
+    return dict(image_token_num_per_image=n, img_size=TINY_IMAGE_SIZE, patch_size=16)
+
+
+def test_generation_prompt_is_the_official_sft_template():
+    assert generation_prompt("a dog") == "<|User|>: a dog\n\n<|Assistant|>:<begin_of_image>"
+    assert (
+        generation_prompt("a dog", roles=("User", "Assistant")) == "User: a dog\n\nAssistant:<begin_of_image>"
+    )
+
+
+def test_prompt_ids_start_with_bos_and_end_with_begin_of_image(tiny):
+    _, processor = tiny
+    tok = processor.tokenizer
+    ids = prompt_token_ids(tok, generation_prompt("a dog"))
+    assert ids == tok.encode(generation_prompt("a dog"))
+    assert ids[0] == tok.bos_token_id and ids[-1] == tok.convert_tokens_to_ids("<begin_of_image>")
+    with pytest.raises(ValueError, match="begin_of_image"):
+        prompt_token_ids(tok, "<|User|>: a dog")
+
+
+def test_image_seed_is_stable_and_distinct():
+    assert image_seed(0, "dpgbench", "p1", 0) == image_seed(0, "dpgbench", "p1", 0)
+    # Fixed values: a seed must not change between processes, machines or releases.
+    assert image_seed(0, "dpgbench", "p1", 0) == 6547869204381587632
+    assert image_seed(3, "geneval", "00012", 2) == 1452166261187518706
+    seeds = {image_seed(r, t, p, k) for r in (0, 1) for t in ("a", "b") for p in ("x", "y") for k in range(4)}
+    assert len(seeds) == 32
+    assert all(0 <= s < 2**63 for s in seeds)
+
+
+def test_single_image_matches_official_loop_with_global_rng(tiny):
+    """parallel_size=1 with torch.manual_seed(seed): the official loop's own torch.multinomial."""
+    model, processor = tiny
+    prompt = PROMPTS[1]
+    for k in range(6):
+        seed = image_seed(0, "test", "p", k)
+        torch.manual_seed(seed)
+        want, want_img = official_generate(
+            model,
+            processor,
+            generation_prompt(prompt),
+            parallel_size=1,
+            cfg_weight=FLAT["cfg"],
+            temperature=FLAT["temperature"],
+            **tiny_settings(model),
+        )
+        request = [Draw(prompt, 1, [seed], **FLAT)]
+        assert torch.equal(draw_tokens(model, processor, request, batch_size=1)[0], want)
+        img = draw(model, processor, request, batch_size=1)[0][0]
+        assert np.array_equal(np.asarray(img), want_img[0])
+
+
+@pytest.mark.parametrize("cfg,temperature", [(5.0, 1.0), (FLAT["cfg"], FLAT["temperature"]), (1.5, 0.7)])
+def test_batched_sampler_matches_official_loop_per_prompt(tiny, cfg, temperature):
+    """Prompts of different lengths in one left-padded batch give exactly the official tokens."""
+    model, processor = tiny
+    n = 4
+    draws = [
+        Draw(p, n, seeds_for(f"p{i}", n), cfg=cfg, temperature=temperature) for i, p in enumerate(PROMPTS)
+    ]
+    got = draw_tokens(model, processor, draws, batch_size=16)
+    images = draw(model, processor, draws, batch_size=16)
+    lengths = {len(prompt_token_ids(processor.tokenizer, generation_prompt(p))) for p in PROMPTS}
+    assert len(lengths) == len(PROMPTS)  # the batch really is padded
+    for i, prompt in enumerate(PROMPTS):
+        want, want_img = official_generate(
+            model,
+            processor,
+            generation_prompt(prompt),
+            temperature=temperature,
+            parallel_size=n,
+            cfg_weight=cfg,
+            multinomial=per_row_generators(seeds_for(f"p{i}", n)),
+            **tiny_settings(model),
+        )
+        assert torch.equal(got[i], want), (i, got[i], want)
+        for k in range(n):
+            assert np.array_equal(np.asarray(images[i][k]), want_img[k])
+
+
+def test_images_do_not_depend_on_batch_size_or_order(tiny):
+    model, processor = tiny
+    draws = [Draw(p, 3, seeds_for(f"p{i}", 3), **FLAT) for i, p in enumerate(PROMPTS)]
+    one = draw_tokens(model, processor, draws, batch_size=1)
+    eight = draw_tokens(model, processor, draws, batch_size=8)
+    for a, b in zip(one, eight):
+        assert torch.equal(a, b)
+    order = [2, 0, 3, 1]
+    shuffled = draw_tokens(model, processor, [draws[i] for i in order], batch_size=8)
+    for j, i in enumerate(order):
+        assert torch.equal(shuffled[j], one[i])
+    imgs1 = draw(model, processor, draws, batch_size=1)
+    imgs8 = draw(model, processor, draws, batch_size=8)
+    for r1, r8 in zip(imgs1, imgs8):
+        for a, b in zip(r1, r8):
+            assert np.array_equal(np.asarray(a), np.asarray(b))
+    # Different seeds give different images: the per-image generator is really used.
+    all_tokens = torch.cat(one)
+    assert len({tuple(t.tolist()) for t in all_tokens}) == len(all_tokens)
+
+
+def test_settings_change_the_output(tiny):
+    model, processor = tiny
+    seeds = seeds_for("p", 8)
+    base = draw_tokens(model, processor, [Draw(PROMPTS[0], 8, seeds)], batch_size=8)[0]
+    same = draw_tokens(model, processor, [Draw(PROMPTS[0], 8, seeds)], batch_size=8)[0]
+    cfg1 = draw_tokens(model, processor, [Draw(PROMPTS[0], 8, seeds, cfg=1.0)], batch_size=8)[0]
+    hot = draw_tokens(model, processor, [Draw(PROMPTS[0], 8, seeds, temperature=3.0)], batch_size=8)[0]
+    other_seed = draw_tokens(model, processor, [Draw(PROMPTS[0], 8, seeds_for("q", 8))], batch_size=8)[0]
+    assert torch.equal(base, same)
+    assert not torch.equal(base, cfg1)
+    assert not torch.equal(base, hot)
+    assert not torch.equal(base, other_seed)
+    vocab = model.config.vq_config.num_embeddings
+    assert int(base.min()) >= 0 and int(base.max()) < vocab
+
+
+def test_mixed_settings_in_one_call_each_use_their_own(tiny):
+    model, processor = tiny
+    seeds = seeds_for("p", 4)
+    a = Draw(PROMPTS[0], 4, seeds, cfg=5.0)
+    b = Draw(PROMPTS[0], 4, seeds, cfg=1.0)
+    mixed = draw_tokens(model, processor, [a, b], batch_size=8)
+    assert torch.equal(mixed[0], draw_tokens(model, processor, [a], batch_size=8)[0])
+    assert torch.equal(mixed[1], draw_tokens(model, processor, [b], batch_size=8)[0])
+
+
+def test_decode_gives_rgb_pil_images_of_the_model_size(tiny):
+    model, processor = tiny
+    images = draw(
+        model, processor, [Draw(PROMPTS[0], 2, seeds_for("p", 2)), Draw("a cat", 1, [7])], batch_size=2
+    )
+    assert [len(r) for r in images] == [2, 1]
+    for img in (i for r in images for i in r):
+        assert img.mode == "RGB" and img.size == (TINY_IMAGE_SIZE, TINY_IMAGE_SIZE)
+    tokens = torch.tensor([[0, 1, 2, 3]])
+    arr = np.asarray(decode_images(model, tokens)[0])
+    with torch.no_grad():
+        raw = model.decode_image_tokens(tokens)[0].numpy()
+    assert np.array_equal(arr, np.clip((raw + 1) / 2 * 255, 0, 255).astype(np.uint8))
+
+
+def test_bad_requests_raise(tiny):
+    model, processor = tiny
+    with pytest.raises(ValueError, match="seeds"):
+        draw_tokens(model, processor, [Draw("a cat", 2, [1])], batch_size=1)
+    with pytest.raises(ValueError, match="batch_size"):
+        draw_tokens(model, processor, [Draw("a cat", 1, [1])], batch_size=0)
+    with pytest.raises(ValueError, match="temperature"):
+        draw_tokens(model, processor, [Draw("a cat", 1, [1], temperature=0.0)], batch_size=1)
