@@ -20,12 +20,17 @@ from janus_eval.scoring import geneval as G
 torch.set_num_threads(1)
 
 # mmcv/mmdet/mmengine warn about their own deprecated arguments on every build
-pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.filterwarnings("ignore::UserWarning")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::UserWarning"),
+]
 
 
 def _needs_extra():
     pytest.importorskip("mmdet", reason='the geneval extra is not installed (pip install -e ".[geneval]")')
-    pytest.importorskip("open_clip", reason='the geneval extra is not installed (pip install -e ".[geneval]")')
+    pytest.importorskip(
+        "open_clip", reason='the geneval extra is not installed (pip install -e ".[geneval]")'
+    )
 
 
 # --- weights: local paths, one-time download, offline error --------------------------------
@@ -63,11 +68,12 @@ def no_env(monkeypatch, tmp_path):
     monkeypatch.setenv(D.ENV_CACHE, str(tmp_path / "cache"))
 
 
-def test_offline_without_weights_names_the_files_and_the_folder(no_env, tmp_path):
+def test_offline_without_weights_names_the_files_and_the_folder(no_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # offline: no download is tried
     with pytest.raises(UsageError) as err:
-        D.resolve_weights(allow_download=False)
+        D.resolve_weights(detector_url="http://127.0.0.1:9/never")
     msg = str(err.value)
-    assert D.DETECTOR_CHECKPOINT in msg and "ViT-L-14" in msg
+    assert D.DETECTOR_CHECKPOINT in msg and "ViT-L-14" in msg and "download failed" not in msg
     assert str(tmp_path / "cache" / "geneval") in msg and "--demo" in msg
 
 
@@ -77,7 +83,10 @@ def test_weights_found_in_the_folder_or_by_explicit_path(no_env, tmp_path, monke
     (folder / D.DETECTOR_CHECKPOINT).write_bytes(b"x")
     (folder / "ViT-L-14.pt").write_bytes(b"y")
     w = D.resolve_weights(folder, allow_download=False)
-    assert w.detector_checkpoint == folder / D.DETECTOR_CHECKPOINT and w.clip_checkpoint == folder / "ViT-L-14.pt"
+    assert (
+        w.detector_checkpoint == folder / D.DETECTOR_CHECKPOINT
+        and w.clip_checkpoint == folder / "ViT-L-14.pt"
+    )
     monkeypatch.setenv(D.ENV_DETECTOR_CHECKPOINT, str(tmp_path / "nope.pth"))
     with pytest.raises(UsageError, match="nope.pth does not exist"):
         D.resolve_weights(folder, allow_download=False)
@@ -89,8 +98,8 @@ def test_detector_checkpoint_is_downloaded_once_into_the_cache(no_env, tmp_path)
     (folder / "open_clip_pytorch_model.bin").write_bytes(b"clip")
     server = _Server(b"detector-bytes")
     try:
-        w1 = D.resolve_weights(folder, detector_url=server.url)
-        w2 = D.resolve_weights(folder, detector_url=server.url)
+        w1 = D.resolve_weights(folder, detector_url=server.url, allow_download=True)
+        w2 = D.resolve_weights(folder, detector_url=server.url, allow_download=True)
     finally:
         server.close()
     assert server.hits == 1
@@ -106,7 +115,7 @@ def test_a_failed_download_is_a_usage_error_and_leaves_no_file(no_env, tmp_path)
     server = _Server(b"not found", status=404)
     try:
         with pytest.raises(UsageError, match="download failed"):
-            D.resolve_weights(folder, detector_url=server.url)
+            D.resolve_weights(folder, detector_url=server.url, allow_download=True)
     finally:
         server.close()
     assert sorted(p.name for p in folder.iterdir()) == ["ViT-L-14.pt"]

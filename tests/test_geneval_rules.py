@@ -33,7 +33,8 @@ def no_colors(classname, objs):
     raise AssertionError("colour asked for a clause without colour")
 
 
-def verdict(detections, meta, colors_of=no_colors, rules=G.Rules()):
+def verdict(detections, meta, colors_of=no_colors, rules=None):
+    rules = rules or G.Rules()
     objects = G.select_objects(detections, meta["tag"], rules)
     return G.evaluate(objects, meta, colors_of, rules)
 
@@ -44,8 +45,14 @@ def verdict(detections, meta, colors_of=no_colors, rules=G.Rules()):
 def test_shipped_prompts_have_the_official_tag_counts():
     rows = [json.loads(line) for line in META_PATH.read_text().splitlines()]
     counts = pd.Series([r["tag"] for r in rows]).value_counts().to_dict()
-    assert counts == {"position": 100, "color_attr": 100, "two_object": 99, "colors": 94,
-                      "single_object": 80, "counting": 80}
+    assert counts == {
+        "position": 100,
+        "color_attr": 100,
+        "two_object": 99,
+        "colors": 94,
+        "single_object": 80,
+        "counting": 80,
+    }
     names = set(object_names())
     assert len(object_names()) == 80
     for r in rows:
@@ -62,17 +69,38 @@ def test_shipped_prompts_have_the_official_tag_counts():
 # --- every tag, pass and fail --------------------------------------------------------------
 
 SINGLE = {"tag": "single_object", "include": [{"class": "bench", "count": 1}], "prompt": "a photo of a bench"}
-TWO = {"tag": "two_object", "include": [{"class": "clock", "count": 1}, {"class": "cat", "count": 1}],
-       "prompt": "a photo of a clock and a cat"}
-COUNT = {"tag": "counting", "include": [{"class": "clock", "count": 2}],
-         "exclude": [{"class": "clock", "count": 3}], "prompt": "a photo of two clocks"}
-COLOR = {"tag": "colors", "include": [{"class": "car", "count": 1, "color": "red"}], "prompt": "a photo of a red car"}
-ATTR = {"tag": "color_attr", "include": [{"class": "bus", "count": 1, "color": "green"},
-                                         {"class": "microwave", "count": 1, "color": "purple"}],
-        "prompt": "a photo of a green bus and a purple microwave"}
-POS = {"tag": "position", "include": [{"class": "teddy bear", "count": 1},
-                                      {"class": "dog", "count": 1, "position": ["right of", 0]}],
-       "prompt": "a photo of a dog right of a teddy bear"}
+TWO = {
+    "tag": "two_object",
+    "include": [{"class": "clock", "count": 1}, {"class": "cat", "count": 1}],
+    "prompt": "a photo of a clock and a cat",
+}
+COUNT = {
+    "tag": "counting",
+    "include": [{"class": "clock", "count": 2}],
+    "exclude": [{"class": "clock", "count": 3}],
+    "prompt": "a photo of two clocks",
+}
+COLOR = {
+    "tag": "colors",
+    "include": [{"class": "car", "count": 1, "color": "red"}],
+    "prompt": "a photo of a red car",
+}
+ATTR = {
+    "tag": "color_attr",
+    "include": [
+        {"class": "bus", "count": 1, "color": "green"},
+        {"class": "microwave", "count": 1, "color": "purple"},
+    ],
+    "prompt": "a photo of a green bus and a purple microwave",
+}
+POS = {
+    "tag": "position",
+    "include": [
+        {"class": "teddy bear", "count": 1},
+        {"class": "dog", "count": 1, "position": ["right of", 0]},
+    ],
+    "prompt": "a photo of a dog right of a teddy bear",
+}
 
 
 def test_single_object_pass_and_threshold_is_strict():
@@ -135,7 +163,9 @@ def test_position_pass_fail_and_missing_target():
     right = det("dog", (200, 100, 240, 140))
     left = det("dog", (0, 100, 40, 140))
     assert verdict([bear, right], POS).correct
-    assert verdict([bear, left], POS) == G.Verdict(False, "expected dog right of target, found left of target")
+    assert verdict([bear, left], POS) == G.Verdict(
+        False, "expected dog right of target, found left of target"
+    )
     v = verdict([right], POS)
     assert v == G.Verdict(False, "expected teddy bear>=1, found 0\nno target for dog to be right of")
     # overlapping centres: no relation at all
@@ -161,18 +191,29 @@ def test_position_diagonals():
     assert G.relative_position(wide_d, wide_t) == {"above"}
     v = verdict([wide_t, wide_d], POS)
     assert v == G.Verdict(False, "expected dog right of target, found above target")
-    above_meta = {**POS, "include": [POS["include"][0], {"class": "dog", "count": 1, "position": ["above", 0]}]}
+    above_meta = {
+        **POS,
+        "include": [POS["include"][0], {"class": "dog", "count": 1, "position": ["above", 0]}],
+    }
     assert verdict([wide_t, wide_d], above_meta).correct
     # the verdict lists several found relations in a fixed order
-    below_meta = {**POS, "include": [POS["include"][0], {"class": "dog", "count": 1, "position": ["below", 0]}]}
+    below_meta = {
+        **POS,
+        "include": [POS["include"][0], {"class": "dog", "count": 1, "position": ["below", 0]}],
+    }
     v = verdict([target, up_right], below_meta)
     assert v.reason == "expected dog below target, found right of and above target"
 
 
 def test_position_checks_every_object_against_every_target():
-    meta = {"tag": "position", "include": [{"class": "teddy bear", "count": 2},
-                                           {"class": "dog", "count": 1, "position": ["right of", 0]}],
-            "prompt": ""}
+    meta = {
+        "tag": "position",
+        "include": [
+            {"class": "teddy bear", "count": 2},
+            {"class": "dog", "count": 1, "position": ["right of", 0]},
+        ],
+        "prompt": "",
+    }
     bears = [det("teddy bear", (0, 0, 10, 10), 0.9), det("teddy bear", (300, 0, 310, 10), 0.8)]
     dog = det("dog", (150, 0, 160, 10))
     assert not verdict(bears + [dog], meta).correct
@@ -191,7 +232,9 @@ def test_max_objects_and_optional_nms():
 
 
 def test_rules_from_settings_takes_its_keys_and_checks_their_types():
-    rules = G.Rules.from_settings({"threshold": "0.5", "max_objects": 4, "image_root": "/x", "vqa_model": "m"})
+    rules = G.Rules.from_settings(
+        {"threshold": "0.5", "max_objects": 4, "image_root": "/x", "vqa_model": "m"}
+    )
     assert (rules.threshold, rules.max_objects, rules.counting_threshold) == (0.5, 4, 0.9)
     with pytest.raises(UsageError, match="max_objects"):
         G.Rules.from_settings({"max_objects": "many"})
@@ -220,7 +263,10 @@ def test_color_crop_pastes_the_masked_object_on_grey_and_crops_to_its_box():
 def test_color_prompts_are_the_three_templates_per_colour():
     prompts = G.color_prompts("wine glass")
     assert len(prompts) == 10 and prompts[0] == [
-        "a photo of a red wine glass", "a photo of a red-colored wine glass", "a photo of a red object"]
+        "a photo of a red wine glass",
+        "a photo of a red-colored wine glass",
+        "a photo of a red object",
+    ]
 
 
 def test_overall_is_the_mean_of_tag_scores_not_of_images():
@@ -340,8 +386,13 @@ def test_records_from_a_folder_in_the_official_layout(tmp_path):
     assert recs[1]["images"] == ["00012/samples/0000.png", "00012/samples/0001.png"]
     assert recs[1]["exclude"] == COUNT["exclude"] and recs[0]["exclude"] is None
     assert G.metadata_of(recs[1]) == COUNT
-    judge = PixelJudge({str(tmp_path / "images" / r): [det("bench", (8, 8, 40, 40), 0.9)]
-                        for rec in recs for r in rec["images"]})
+    judge = PixelJudge(
+        {
+            str(tmp_path / "images" / r): [det("bench", (8, 8, 40, 40), 0.9)]
+            for rec in recs
+            for r in rec["images"]
+        }
+    )
     judges = type("J", (), {"geneval": judge, "demo": False})()
     scored = G.score(pd.DataFrame(recs), {"image_root": str(tmp_path / "images")}, judges)
     rows = {(m, s): v for m, s, v, n in scored.table.itertuples(index=False)}

@@ -107,7 +107,14 @@ def missing_weights_message(folder: Path) -> str:
         f"open_clip {CLIP_ARCH} '{CLIP_PRETRAINED}' checkpoint (one of {', '.join(CLIP_CHECKPOINTS)}; HF repo "
         f"timm/vit_large_patch14_clip_224.openai) in {folder}; put them there (or set {ENV_DIR}, "
         f"{ENV_DETECTOR_CHECKPOINT}, {ENV_CLIP_CHECKPOINT}, or pass --geneval-dir), or run once online "
-        f"to download them, or use --demo"
+        f"to download them (or `run --demo` for random-weight judges)"
+    )
+
+
+def offline() -> bool:
+    return any(
+        os.environ.get(v, "").strip().lower() in ("1", "true", "yes")
+        for v in ("HF_HUB_OFFLINE", "JANUS_EVAL_OFFLINE")
     )
 
 
@@ -143,11 +150,15 @@ def resolve_weights(
     detector_checkpoint: str | os.PathLike | None = None,
     clip_checkpoint: str | os.PathLike | None = None,
     *,
-    allow_download: bool = True,
+    allow_download: bool | None = None,
     detector_url: str = DETECTOR_URL,
 ) -> GenEvalWeights:
     """Explicit paths (arguments or environment) first, then files in `folder` (default
-    `default_dir()`), then a one-time download into that folder."""
+    `default_dir()`), then a one-time download into that folder; `allow_download` None
+    means: unless offline ($HF_HUB_OFFLINE=1, which janus-eval also sets when the hub
+    cannot be reached, or $JANUS_EVAL_OFFLINE=1)."""
+    if allow_download is None:
+        allow_download = not offline()
     where = Path(folder).expanduser() if folder else default_dir()
     config = _explicit(detector_config, ENV_DETECTOR_CONFIG, "detector config")
     det = _explicit(detector_checkpoint, ENV_DETECTOR_CHECKPOINT, "detector checkpoint")
@@ -166,7 +177,9 @@ def resolve_weights(
     except UsageError:
         raise
     except Exception as exc:  # offline, proxy, hub error
-        raise UsageError(missing_weights_message(where) + f" (download failed: {str(exc).splitlines()[0]})") from exc
+        raise UsageError(
+            missing_weights_message(where) + f" (download failed: {str(exc).splitlines()[0]})"
+        ) from exc
     return GenEvalWeights(config, det, clip)
 
 
@@ -174,9 +187,13 @@ def _download_clip(folder: Path) -> Path:
     open_clip = _import("open_clip")
     from open_clip.pretrained import download_pretrained, get_pretrained_cfg
 
-    path = download_pretrained(get_pretrained_cfg(CLIP_ARCH, CLIP_PRETRAINED), cache_dir=str(folder / "open_clip"))
+    path = download_pretrained(
+        get_pretrained_cfg(CLIP_ARCH, CLIP_PRETRAINED), cache_dir=str(folder / "open_clip")
+    )
     if not path:
-        raise RuntimeError(f"open_clip {open_clip.__version__} has no '{CLIP_PRETRAINED}' weights for {CLIP_ARCH}")
+        raise RuntimeError(
+            f"open_clip {open_clip.__version__} has no '{CLIP_PRETRAINED}' weights for {CLIP_ARCH}"
+        )
     return Path(path)
 
 
@@ -206,7 +223,9 @@ def _mmcv_without_ops() -> None:
                 raise AttributeError(name)
 
             def unavailable(*args, **kwargs):
-                raise RuntimeError(f"mmcv compiled op '{name}' is not available (mmcv-lite); build mmcv with ops")
+                raise RuntimeError(
+                    f"mmcv compiled op '{name}' is not available (mmcv-lite); build mmcv with ops"
+                )
 
             return unavailable
 
@@ -214,9 +233,10 @@ def _mmcv_without_ops() -> None:
         sys.modules["mmcv._ext"] = shim
     from mmcv.ops import multi_scale_deform_attn
 
-    multi_scale_deform_attn.IS_CUDA_AVAILABLE = False  # the compiled kernel is absent: PyTorch path on CUDA too
+    multi_scale_deform_attn.IS_CUDA_AVAILABLE = (
+        False  # the compiled kernel is absent: PyTorch path on CUDA too
+    )
     multi_scale_deform_attn.IS_MLU_AVAILABLE = False
-
 
 
 def _mmdet():
@@ -255,8 +275,9 @@ def _shrink(cfg) -> None:
     m = cfg.model
     m.backbone.update(embed_dims=dims, depths=[1, 1, 1, 1], num_heads=[1, 2, 4, 8], drop_path_rate=0.0)
     head = m.panoptic_head
-    head.update(in_channels=[dims, 2 * dims, 4 * dims, 8 * dims], feat_channels=dims, out_channels=dims,
-                num_queries=8)
+    head.update(
+        in_channels=[dims, 2 * dims, 4 * dims, 8 * dims], feat_channels=dims, out_channels=dims, num_queries=8
+    )
     enc = head.pixel_decoder.encoder
     enc.num_layers = 1
     enc.layer_cfg.self_attn_cfg.update(embed_dims=dims, num_heads=heads)
@@ -313,7 +334,7 @@ def load_detector_weights(model, path: Path) -> None:
     except (OSError, RuntimeError, EOFError) as exc:
         raise UsageError(f"cannot read the detector checkpoint {path}: {exc}; download it again") from exc
     state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else ckpt
-    state = {k[7:] if k.startswith("module.") else k: v for k, v in state.items()}
+    state = {k.removeprefix("module."): v for k, v in state.items()}
     result = model.load_state_dict(state, strict=False)
     if result.missing_keys:
         raise UsageError(
@@ -348,8 +369,12 @@ class MmdetDetector:
         labels = inst.labels.detach().cpu().numpy()
         masks = inst.masks.detach().cpu().numpy().astype(bool) if "masks" in inst else None
         return [
-            Detection(self.classnames[int(lab)], tuple(float(v) for v in box[:4]), float(s),
-                      None if masks is None else masks[i])
+            Detection(
+                self.classnames[int(lab)],
+                tuple(float(v) for v in box[:4]),
+                float(s),
+                None if masks is None else masks[i],
+            )
             for i, (box, s, lab) in enumerate(zip(boxes, scores, labels))
         ]
 
@@ -390,7 +415,9 @@ class ClipZeroShot:
         out = []
         with torch.no_grad():
             for start in range(0, len(images), 16):
-                batch = torch.stack([self.preprocess(im) for im in images[start:start + 16]]).to(self.device)
+                batch = torch.stack([self.preprocess(im) for im in images[start : start + 16]]).to(
+                    self.device
+                )
                 feats = F.normalize(self.model.encode_image(batch), dim=-1)
                 out.append(100.0 * feats @ weights)
         return torch.cat(out) if out else torch.zeros(0, len(class_prompts))
@@ -399,8 +426,9 @@ class ClipZeroShot:
         return [int(i) for i in self.logits(images, class_prompts).argmax(dim=1).tolist()]
 
 
-def clip_classifier(checkpoint: str | os.PathLike | None, *, demo: bool = False, device: str = "cpu",
-                    seed: int = 0) -> ClipZeroShot:
+def clip_classifier(
+    checkpoint: str | os.PathLike | None, *, demo: bool = False, device: str = "cpu", seed: int = 0
+) -> ClipZeroShot:
     """ViT-L-14 with the given OpenAI checkpoint; with `demo`, a random CLIP of the same
     class (VisionTransformer + text Transformer, QuickGELU, 224 px, patch 14, the real
     tokenizer and preprocessing) with 2 narrow layers per tower."""
@@ -447,8 +475,31 @@ class GenEvalJudge:
         return self.colors.classify(images, class_prompts)
 
     def describe(self) -> dict[str, Any]:
-        return {"detector": "mmdet Mask2Former Swin-S COCO", "colors": f"open_clip {CLIP_ARCH} {CLIP_PRETRAINED}",
-                "demo": self.demo, **self.sources}
+        return {
+            "detector": "mmdet Mask2Former Swin-S COCO",
+            "colors": f"open_clip {CLIP_ARCH} {CLIP_PRETRAINED}",
+            "demo": self.demo,
+            **self.sources,
+        }
+
+
+def check_geneval_judge(
+    *,
+    demo: bool = False,
+    folder: str | os.PathLike | None = None,
+    detector_config_path: str | os.PathLike | None = None,
+    detector_checkpoint: str | os.PathLike | None = None,
+    clip_checkpoint: str | os.PathLike | None = None,
+) -> None:
+    """Cheap checks before any image is drawn: the geneval extra is installed and (unless
+    demo) the weights are at hand, downloaded once into the cache if need be."""
+    import importlib.util
+
+    missing = [m for m in ("mmcv", "mmengine", "mmdet", "open_clip") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UsageError(f"{INSTALL_HINT} (missing: {', '.join(missing)})")
+    if not demo:
+        resolve_weights(folder, detector_config_path, detector_checkpoint, clip_checkpoint)
 
 
 def load_geneval_judge(
@@ -459,7 +510,7 @@ def load_geneval_judge(
     detector_checkpoint: str | os.PathLike | None = None,
     clip_checkpoint: str | os.PathLike | None = None,
     device: str | None = None,
-    allow_download: bool = True,
+    allow_download: bool | None = None,
 ) -> GenEvalJudge:
     """The real judges from local or cached weights (downloaded once when online), or
     with `demo` random-weight small models of the same architectures."""
@@ -469,17 +520,24 @@ def load_geneval_judge(
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if demo:
         cfg = detector_config(detector_config_path, demo=True)
-        return GenEvalJudge(MmdetDetector(cfg, None, device), clip_classifier(None, demo=True, device=device),
-                            demo=True, sources={"weights": "random (demo)"})
+        return GenEvalJudge(
+            MmdetDetector(cfg, None, device),
+            clip_classifier(None, demo=True, device=device),
+            demo=True,
+            sources={"weights": "random (demo)"},
+        )
     _mmdet()
     _import("open_clip")
-    weights = resolve_weights(folder, detector_config_path, detector_checkpoint, clip_checkpoint,
-                              allow_download=allow_download)
+    weights = resolve_weights(
+        folder, detector_config_path, detector_checkpoint, clip_checkpoint, allow_download=allow_download
+    )
     cfg = detector_config(weights.detector_config)
     return GenEvalJudge(
         MmdetDetector(cfg, weights.detector_checkpoint, device),
         clip_classifier(weights.clip_checkpoint, device=device),
         demo=False,
-        sources={"detector_checkpoint": str(weights.detector_checkpoint),
-                 "clip_checkpoint": str(weights.clip_checkpoint)},
+        sources={
+            "detector_checkpoint": str(weights.detector_checkpoint),
+            "clip_checkpoint": str(weights.clip_checkpoint),
+        },
     )

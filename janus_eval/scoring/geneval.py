@@ -84,7 +84,9 @@ class Rules:
                 if kind is bool and not isinstance(value, bool):
                     raise ValueError(value)
         except (TypeError, ValueError) as exc:
-            raise UsageError(f"geneval scoring setting {name}={value!r} is not a valid {kind.__name__}") from exc
+            raise UsageError(
+                f"geneval scoring setting {name}={value!r} is not a valid {kind.__name__}"
+            ) from exc
         return cls(**given)
 
 
@@ -103,12 +105,16 @@ def compute_iou(box_a: Sequence[float], box_b: Sequence[float]) -> float:
     def area(b: Sequence[float]) -> float:
         return max(b[2] - b[0] + 1, 0) * max(b[3] - b[1] + 1, 0)
 
-    inter = area([max(box_a[0], box_b[0]), max(box_a[1], box_b[1]), min(box_a[2], box_b[2]), min(box_a[3], box_b[3])])
+    inter = area(
+        [max(box_a[0], box_b[0]), max(box_a[1], box_b[1]), min(box_a[2], box_b[2]), min(box_a[3], box_b[3])]
+    )
     union = area(box_a) + area(box_b) - inter
     return inter / union if union else 0.0
 
 
-def select_objects(detections: Sequence[Detection], tag: str, rules: Rules = Rules()) -> dict[str, list[Detection]]:
+def select_objects(
+    detections: Sequence[Detection], tag: str, rules: Rules = Rules()
+) -> dict[str, list[Detection]]:
     """Per class, the detections kept: score strictly above the threshold (the counting
     threshold for the `counting` tag), most confident first, at most `max_objects`,
     then greedy suppression of overlaps >= `max_overlap` (none at the default 1.0)."""
@@ -160,8 +166,12 @@ def relative_position(obj: Detection, target: Detection, position_threshold: flo
 ColorsOf = Callable[[str, list[Detection]], list[str]]  # (class name, objects) -> one colour name each
 
 
-def evaluate(objects: Mapping[str, list[Detection]], metadata: Mapping[str, Any], colors_of: ColorsOf,
-             rules: Rules = Rules()) -> Verdict:
+def evaluate(
+    objects: Mapping[str, list[Detection]],
+    metadata: Mapping[str, Any],
+    colors_of: ColorsOf,
+    rules: Rules = Rules(),
+) -> Verdict:
     """One image's verdict: `include` clauses joined with AND, `exclude` clauses with OR.
 
     Colour and position are judged on the `count` most confident objects of the class;
@@ -185,7 +195,9 @@ def evaluate(objects: Mapping[str, list[Detection]], metadata: Mapping[str, Any]
                 if colors.count(want) < count:
                     matched = False
                     tally = ", ".join(f"{colors.count(c)} {c}" for c in COLORS if c in colors)
-                    reasons.append(f"expected {want} {cls}>={count}, found {colors.count(want)} {want}; and {tally}")
+                    reasons.append(
+                        f"expected {want} {cls}>={count}, found {colors.count(want)} {want}; and {tally}"
+                    )
             if req.get("position") and matched:
                 relation, target = req["position"][0], int(req["position"][1])
                 targets = matched_groups[target] if 0 <= target < len(matched_groups) else None
@@ -214,7 +226,9 @@ def evaluate(objects: Mapping[str, list[Detection]], metadata: Mapping[str, Any]
     return Verdict(correct, "\n".join(reasons))
 
 
-def color_crop(image: Image.Image, obj: Detection, bgcolor: str = "#999999", crop: bool = True) -> Image.Image:
+def color_crop(
+    image: Image.Image, obj: Detection, bgcolor: str = "#999999", crop: bool = True
+) -> Image.Image:
     """The picture the colour classifier sees: the object pasted through its mask onto a
     plain `bgcolor` background (or the whole image without a mask), cropped to its box
     (PIL rounds the float box)."""
@@ -238,7 +252,9 @@ def color_prompts(classname: str) -> list[list[str]]:
 # --- aggregation ---------------------------------------------------------------------------
 
 
-def summarize(tags: Sequence[str], correct: Sequence[bool], prompt_ids: Sequence[str]) -> list[tuple[str, str, float, int]]:
+def summarize(
+    tags: Sequence[str], correct: Sequence[bool], prompt_ids: Sequence[str]
+) -> list[tuple[str, str, float, int]]:
     """Per-tag accuracy (mean over images), overall (mean of the tag scores), correct
     images and correct prompts (any image right), in percent, as `summary_scores.py`."""
     df = pd.DataFrame({"tag": list(tags), "correct": [bool(c) for c in correct], "prompt": list(prompt_ids)})
@@ -287,9 +303,13 @@ def metadata_of(record: Mapping[str, Any]) -> dict[str, Any]:
     return meta
 
 
-JUDGE_SETTINGS = {"geneval_dir": "folder", "detector_config": "detector_config_path",
-                  "detector_checkpoint": "detector_checkpoint", "clip_checkpoint": "clip_checkpoint",
-                  "device": "device"}
+JUDGE_SETTINGS = {
+    "geneval_dir": "folder",
+    "detector_config": "detector_config_path",
+    "detector_checkpoint": "detector_checkpoint",
+    "clip_checkpoint": "clip_checkpoint",
+    "device": "device",
+}
 
 
 def records_from_folder(folder: str | Path) -> list[dict[str, Any]]:
@@ -298,17 +318,27 @@ def records_from_folder(folder: str | Path) -> list[dict[str, Any]]:
     paths relative to `folder`."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise UsageError(f"{folder} is not a folder of GenEval images (<index:05d>/metadata.jsonl + samples/)")
+        raise UsageError(
+            f"{folder} is not a folder of GenEval images (<index:05d>/metadata.jsonl + samples/)"
+        )
     records = []
-    for sub in sorted((p for p in folder.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)):
+    for sub in sorted(
+        (p for p in folder.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)
+    ):
         meta_path = sub / "metadata.jsonl"
         if not meta_path.is_file():
             raise UsageError(f"{meta_path} is missing: every prompt folder needs its metadata.jsonl")
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8").strip().splitlines()[0])
         except (json.JSONDecodeError, IndexError) as exc:
-            raise UsageError(f"{meta_path} is not a JSON metadata line; copy it from evaluation_metadata.jsonl") from exc
-        pngs = sorted(p for p in (sub / "samples").glob("*.png") if p.stem.isdigit()) if (sub / "samples").is_dir() else []
+            raise UsageError(
+                f"{meta_path} is not a JSON metadata line; copy it from evaluation_metadata.jsonl"
+            ) from exc
+        pngs = (
+            sorted(p for p in (sub / "samples").glob("*.png") if p.stem.isdigit())
+            if (sub / "samples").is_dir()
+            else []
+        )
         records.append({
             "sample_id": str(int(sub.name)), "index": int(sub.name), "tag": meta.get("tag"),
             "include": meta.get("include", []), "exclude": meta.get("exclude"), "prompt": meta.get("prompt", ""),
@@ -320,14 +350,28 @@ def records_from_folder(folder: str | Path) -> list[dict[str, Any]]:
     return records
 
 
+def _judge_kwargs(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {arg: (settings or {})[key] for key, arg in JUDGE_SETTINGS.items() if (settings or {}).get(key)}
+
+
+def preflight(settings: Mapping[str, Any] | None, judges: Any = None) -> None:
+    """Before any image is drawn: the rule settings are valid, the geneval extra is
+    installed and the judges' weights are at hand (not needed in demo mode)."""
+    Rules.from_settings(settings)
+    if getattr(judges, "geneval", None) is None:
+        from ..judges.geneval_detector import check_geneval_judge
+
+        kwargs = {k: v for k, v in _judge_kwargs(settings).items() if k != "device"}
+        check_geneval_judge(demo=bool(getattr(judges, "demo", False)), **kwargs)
+
+
 def _judge(judges: Any, settings: Mapping[str, Any] | None) -> Any:
     """The judges' GenEval models, loaded on first use and kept on `judges` for the run."""
     judge = getattr(judges, "geneval", None) if judges is not None else None
     if judge is None:
         from ..judges.geneval_detector import load_geneval_judge
 
-        kwargs = {arg: (settings or {})[key] for key, arg in JUDGE_SETTINGS.items() if (settings or {}).get(key)}
-        judge = load_geneval_judge(demo=bool(getattr(judges, "demo", False)), **kwargs)
+        judge = load_geneval_judge(demo=bool(getattr(judges, "demo", False)), **_judge_kwargs(settings))
         if judges is not None:
             judges.geneval = judge
     return judge
@@ -357,13 +401,17 @@ def score(records: pd.DataFrame, settings: Mapping[str, Any] | None = None, judg
     ok = answered(records)
     missing = [c for c in ("tag", "include", "images") if c not in records.columns]
     if missing:
-        raise UsageError(f"geneval records lack column(s) {', '.join(missing)}; expected tag, include, exclude, "
-                         "prompt, images (paths relative to the task folder)")
+        raise UsageError(
+            f"geneval records lack column(s) {', '.join(missing)}; expected tag, include, exclude, "
+            "prompt, images (paths relative to the task folder)"
+        )
     for _, rec in ok.iterrows():
         for rel in _paths(rec["images"]):
             if not (root / rel).is_file():
-                raise UsageError(f"GenEval image {root / rel} is missing: pass the task folder that holds images/ "
-                                 "(or rerun the generation)")
+                raise UsageError(
+                    f"GenEval image {root / rel} is missing: pass the task folder that holds images/ "
+                    "(or rerun the generation)"
+                )
     parsed = pd.Series([None] * len(records), index=records.index, dtype=object)
     per_score = pd.Series([None] * len(records), index=records.index, dtype=object)
     tags: list[str] = []
