@@ -119,3 +119,13 @@ def test_run_geneval_end_to_end_on_the_tiny_model(cli, tmp_path):
     assert (
         code == 2 and "no-weights" in err and "mask2former" in err
     )  # offline, no weights: says where they go
+
+
+def test_run_fails_before_drawing_without_the_judges_weights(cli, tmp_path):
+    # offline (the tests set HF_HUB_OFFLINE=1) and no weights in the folder: nothing is drawn
+    code, _, err = cli(
+        "run", "--tasks", "geneval", "--model", "janus-tiny", "--limit", "1", "--output", tmp_path,
+        "--run-id", "pf", "--geneval-dir", tmp_path / "weights",
+    )  # fmt: skip
+    assert code == 2 and "geneval" in err.lower()
+    assert not (tmp_path / "pf").exists()
