@@ -9,6 +9,7 @@ from official_loop import official_generate, per_row_generators
 
 from janus_eval.models.base import Draw
 from janus_eval.models.janus_image import (
+    sample_image_tokens,
     decode_images,
     draw,
     draw_tokens,
@@ -199,3 +200,25 @@ def test_bad_requests_raise(tiny):
         draw_tokens(model, processor, [Draw("a cat", 1, [1])], batch_size=0)
     with pytest.raises(ValueError, match="temperature"):
         draw_tokens(model, processor, [Draw("a cat", 1, [1], temperature=0.0)], batch_size=1)
+
+
+@pytest.mark.parametrize("settings", [dict(cfg=5.0, temperature=1.0), FLAT])
+def test_static_cache_loop_gives_the_official_tokens(tiny, settings):
+    """The fixed-shape loop (StaticCache, compilable step) equals the official loop, padded batch included,
+    over a long run of steps (96 tokens, more than the tiny model's 4)."""
+    model, processor = tiny
+    ids = [prompt_token_ids(processor.tokenizer, generation_prompt(p)) for p in PROMPTS]
+    pad = processor.tokenizer.pad_token_id
+    runs = []
+    for static in (False, True):
+        gens = [torch.Generator().manual_seed(s) for s in seeds_for("static", len(ids))]
+        runs.append(sample_image_tokens(model, ids, gens, pad_token_id=pad, num_image_tokens=96,
+                                        static=static, **settings))  # fmt: skip
+    assert runs[0].shape == (len(PROMPTS), 96)
+    assert torch.equal(runs[0], runs[1])
+    got = draw_tokens(model, processor, [Draw(PROMPTS[1], 3, seeds_for("s", 3), **settings)], 2, static=True)[0]
+    want, _ = official_generate(
+        model, processor, generation_prompt(PROMPTS[1]), parallel_size=3, cfg_weight=settings["cfg"],
+        temperature=settings["temperature"], multinomial=per_row_generators(seeds_for("s", 3)), **tiny_settings(model),
+    )  # fmt: skip
+    assert torch.equal(got, want)

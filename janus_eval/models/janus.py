@@ -243,10 +243,12 @@ class JanusAdapter:
     # --- generation -----------------------------------------------------
     def draw(self, draws: list[Draw], batch_size: int | None = None) -> list[list[Image.Image]]:
         """Text-to-image with the official sampler (models/janus_image.py); batch_size counts images."""
-        from .janus_image import draw
+        from .janus_image import _COMPILED, compile_step, draw
 
         size = batch_size or max(1, sum(d.n_images for d in draws))
-        return draw(self.model, self.processor, draws, size, roles=self.roles)
+        if self.compile and self.device.startswith("cuda") and id(self.model) not in _COMPILED:
+            compile_step(self.model)
+        return draw(self.model, self.processor, draws, size, roles=self.roles, static=self.compile)
 
     def describe(self) -> dict[str, Any]:
         if self._fingerprint is None:

@@ -88,8 +88,13 @@ def sample_image_tokens(
     pad_token_id: int,
     num_image_tokens: int | None = None,
     row_sampler: RowSampler = multinomial_per_row,
+    static: bool = False,
 ):
     """Image tokens [len(prompts), N] for prompt token ids (each BOS ... <begin_of_image>).
+
+    `static=True` keeps the KV cache in a preallocated StaticCache and feeds every
+    step tensors of fixed shapes, so the per-token step can be compiled into CUDA
+    graphs (`compile_step`); the same tokens either way.
 
     `generators[i]` drives image i's draws. Rows are left padded to the longest
     prompt; padding is masked out and positions count real tokens only, so a
@@ -127,6 +132,9 @@ def sample_image_tokens(
     padded = any(len(p) != width for p in prompts)
 
     language_model = model.model.language_model
+    if static:
+        return _static_loop(model, tokens, mask, positions, next_position, generators, cfg, temperature,
+                            n_tokens, row_sampler)  # fmt: skip
     cache_kw = _cache_keyword(language_model)
     head = model.model.generation_head
     generated = torch.zeros((batch, n_tokens), dtype=torch.long, device=device)
@@ -155,6 +163,61 @@ def sample_image_tokens(
                 mask = torch.cat([mask, mask.new_ones((2 * batch, 1))], dim=1)
                 positions = next_position + step
     return generated
+
+
+def _static_loop(model, tokens, mask, positions, next_position, generators, cfg, temperature, n_tokens, row_sampler):
+    """The decode loop over a preallocated KV cache with fixed-shape step inputs."""
+    import torch
+    from transformers import StaticCache
+
+    language_model = model.model.language_model
+    rows, width = tokens.shape
+    cache = StaticCache(config=language_model.config, max_cache_len=width + n_tokens)
+    # Generated positions are all real tokens; causality hides the ones not yet written.
+    full_mask = torch.cat([mask, mask.new_ones((rows, n_tokens))], dim=1)
+    step = _step_function(model)
+    generated = torch.zeros((rows // 2, n_tokens), dtype=torch.long, device=tokens.device)
+    with torch.inference_mode():
+        out = language_model(
+            inputs_embeds=model.get_input_embeddings()(tokens), attention_mask=full_mask[:, :width],
+            position_ids=positions, cache=cache, use_cache=True,
+        )  # fmt: skip
+        hidden = out.last_hidden_state[:, -1, :]
+        for i in range(n_tokens):
+            logits = model.model.generation_head(hidden)
+            logits = logits[1::2, :] + cfg * (logits[0::2, :] - logits[1::2, :])
+            probs = torch.softmax(logits / temperature, dim=-1)
+            next_token = row_sampler(probs, generators).view(-1)
+            generated[:, i] = next_token
+            if i + 1 < n_tokens:
+                embeds = model.prepare_embeddings_for_image_generation(next_token.repeat_interleave(2)).unsqueeze(1)
+                hidden = step(embeds, full_mask[:, : width + i + 1], next_position + i, cache)
+    return generated
+
+
+_COMPILED: dict[int, Callable] = {}
+
+
+def compile_step(model) -> None:
+    """Compile the one-token step of `model` (torch.compile, CUDA graphs on GPU) for static loops."""
+    import torch
+
+    _COMPILED[id(model)] = torch.compile(_eager_step(model), mode="reduce-overhead", fullgraph=False)
+
+
+def _eager_step(model):
+    language_model = model.model.language_model
+
+    def step(embeds, mask, position_ids, cache):
+        out = language_model(inputs_embeds=embeds, attention_mask=mask, position_ids=position_ids, cache=cache,
+                             use_cache=True)  # fmt: skip
+        return out.last_hidden_state[:, -1, :]
+
+    return step
+
+
+def _step_function(model):
+    return _COMPILED.get(id(model)) or _eager_step(model)
 
 
 def _cache_keyword(language_model) -> str:
@@ -204,6 +267,7 @@ def draw_tokens(
     *,
     roles: tuple[str, str] = PRO_ROLES,
     row_sampler: RowSampler = multinomial_per_row,
+    static: bool = False,
 ) -> list:
     """Image tokens for each Draw: a LongTensor [n_images, N] on the CPU, image k from `seeds[k]`.
 
@@ -238,6 +302,7 @@ def draw_tokens(
                 temperature=temperature,
                 pad_token_id=pad,
                 row_sampler=row_sampler,
+                static=static,
             ).cpu()
             for job, row in zip(chunk, tokens):
                 out[job.draw][job.index] = row
@@ -251,6 +316,7 @@ def draw(
     batch_size: int,
     *,
     roles: tuple[str, str] = PRO_ROLES,
+    static: bool = False,
 ) -> list[list[Image.Image]]:
     """PIL images for each Draw (`n_images` each), sampled `batch_size` images a batch.
 
@@ -259,5 +325,5 @@ def draw(
     """
     return [
         decode_images(model, tokens)
-        for tokens in draw_tokens(model, processor, draws, batch_size, roles=roles)
+        for tokens in draw_tokens(model, processor, draws, batch_size, roles=roles, static=static)
     ]
