@@ -40,9 +40,13 @@ def make_judges(
     )
 
 
-def scoring_overrides(dpg_csv: Optional[Path], vqa_model: Optional[str], official_quirks: bool) -> dict:
+def scoring_overrides(
+    dpg_csv: Optional[Path], vqa_model: Optional[str], official_quirks: bool, geneval_dir: Optional[Path] = None
+) -> dict:
     """Scorer settings given on the command line (only those given)."""
     out: dict = {}
+    if geneval_dir is not None:
+        out["geneval_dir"] = str(geneval_dir)
     if dpg_csv is not None:
         out["csv"] = str(dpg_csv)
     if vqa_model:
@@ -55,6 +59,10 @@ def scoring_overrides(dpg_csv: Optional[Path], vqa_model: Optional[str], officia
 DPG_CSV_HELP = "DPG-Bench question file dpg_bench.csv (default: downloaded once into the cache)."
 VQA_HELP = "DPG-Bench VQA judge: mplug (official, needs modelscope) or a BLIP/ViLT VQA folder."
 QUIRKS_HELP = "DPG-Bench: score as the official script (first csv row skipped, last-tile categories)."
+GENEVAL_DIR_HELP = (
+    "GenEval: folder with the detector and CLIP checkpoints (default: $JANUS_EVAL_GENEVAL_DIR or the cache; "
+    "downloaded there once when online)."
+)
 
 
 @app.command()
@@ -92,6 +100,7 @@ def run(
     dpg_csv: Optional[Path] = typer.Option(None, "--dpg-csv", help=DPG_CSV_HELP),
     vqa_model: Optional[str] = typer.Option(None, "--vqa-model", help=VQA_HELP),
     official_quirks: bool = typer.Option(False, "--official-quirks", help=QUIRKS_HELP),
+    geneval_dir: Optional[Path] = typer.Option(None, "--geneval-dir", help=GENEVAL_DIR_HELP),
 ) -> None:
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
     from .generation import with_generation_overrides
@@ -110,7 +119,7 @@ def run(
     opts = RunOptions(
         model=model, output=output, run_id=run_id, limit=limit, batch_size=batch_size, demo=demo,
         data_dir=data_dir, device=device, dtype=dtype, seed=seed, allow_pickle=allow_pickle, progress=progress,
-        workers=workers, compile=compile, scoring=scoring_overrides(dpg_csv, vqa_model, official_quirks),
+        workers=workers, compile=compile, scoring=scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir),
     )  # fmt: skip
     store = run_tasks(task_list, opts, judges)
     if int(os.environ.get("RANK", "0")) != 0:
@@ -135,6 +144,7 @@ def score(
     dpg_csv: Optional[Path] = typer.Option(None, "--dpg-csv", help=DPG_CSV_HELP),
     vqa_model: Optional[str] = typer.Option(None, "--vqa-model", help=VQA_HELP),
     official_quirks: bool = typer.Option(False, "--official-quirks", help=QUIRKS_HELP),
+    geneval_dir: Optional[Path] = typer.Option(None, "--geneval-dir", help=GENEVAL_DIR_HELP),
 ) -> None:
     """Score saved or external predictions into a run folder, as `run` would."""
     from .registry import load_task
@@ -142,7 +152,7 @@ def score(
 
     judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs)
     task_list, _ = tasks_with_judges(task, [load_task(task)], judges)
-    scoring = scoring_overrides(dpg_csv, vqa_model, official_quirks)
+    scoring = scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir)
     store = score_file(task_list[0], samples, output, run_id, model, judges, scoring=scoring)
     typer.echo(summary(store.read_scores()))
     typer.echo(f"run folder: {store.root}")

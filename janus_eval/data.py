@@ -201,7 +201,18 @@ def _load_package(task: TaskConfig):
     data = path.read_bytes()
     rows = [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
     source = {"kind": "package", "path": rel, "sha256": hashlib.sha256(data).hexdigest()[:16]}
-    return Dataset.from_list(rows), source
+    rows = [_package_row(i, r) for i, r in enumerate(rows)]
+    columns = list(dict.fromkeys(k for r in rows for k in r))  # a key missing from some rows (GenEval's exclude)
+    return Dataset.from_list([{k: r.get(k) for k in columns} for r in rows]), source
+
+
+def _package_row(line: int, row: dict[str, Any]) -> dict[str, Any]:
+    """A packaged row with its line number as `index` (GenEval names image folders by it);
+    nested values (lists, dicts) as JSON text, since Arrow cannot hold GenEval's mixed
+    `position` pairs such as ["right of", 0]."""
+    out = {k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()}
+    out.setdefault("index", line)
+    return out
 
 
 def _local_dataset(folder: Path, split: str, config: str | None = None, exclude: tuple[str, ...] = ()):

@@ -13,6 +13,7 @@ and returns the record fields pointing at them (paths relative to the task folde
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -67,6 +68,43 @@ def write_dpg_grid(
     rel = (Path("images") / f"{stem}.png").as_posix()
     save_png(make_grid(images), task_dir / rel)
     return {"prediction": rel, "images": [rel], "n_images": len(images)}
+
+
+def _json_value(value: Any) -> Any:
+    """A nested column value: packaged and demo data hold lists as JSON text."""
+    if isinstance(value, str):
+        return json.loads(value) if value.strip() else None
+    return value
+
+
+@layout("geneval")
+def write_geneval(
+    task_dir: Path, sample: Sample, images: list[Image.Image], task: TaskConfig
+) -> dict[str, Any]:
+    """GenEval's official layout: `images/<index:05d>/metadata.jsonl` (the prompt's line of
+    evaluation_metadata.jsonl) + `samples/<n:04d>.png`, so the official evaluator reads it too."""
+    row = sample.row
+    try:
+        index = int(row["index"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UsageError(f"task {task.name}: sample {sample.id} has no integer `index` for its image folder") from exc
+    folder = Path("images") / f"{index:05d}"
+    meta: dict[str, Any] = {"tag": row["tag"], "include": _json_value(row["include"]) or []}
+    exclude = _json_value(row.get("exclude"))
+    if exclude:
+        meta["exclude"] = exclude
+    meta["prompt"] = row["prompt"]
+    (task_dir / folder).mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=task_dir / folder, prefix=".metadata.", suffix=".jsonl")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(meta) + "\n")
+    os.replace(tmp, task_dir / folder / "metadata.jsonl")
+    rels = []
+    for n, img in enumerate(images):
+        rel = folder / "samples" / f"{n:04d}.png"
+        save_png(img, task_dir / rel)
+        rels.append(rel.as_posix())
+    return {"prediction": folder.as_posix(), "images": rels, "include": meta["include"], "exclude": exclude or None}
 
 
 def generation_settings(task: TaskConfig) -> dict[str, Any]:

@@ -242,6 +242,24 @@ def dpgbench_rows() -> list[dict]:
     return [{"item_id": i, "prompt": rows[i]["prompt"]} for i in DPG_DEMO_ITEMS]
 
 
+@demo("geneval")
+def geneval_rows() -> list[dict]:
+    """The first real GenEval prompt of each of the six tags, with its line number as
+    `index` and its clauses as JSON text (as the packaged loader gives them)."""
+    import json
+
+    path = DEMO_DIR.parent / "data_files" / "geneval" / "evaluation_metadata.jsonl"
+    rows, seen = [], set()
+    for index, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        row = json.loads(line)
+        if row["tag"] not in seen:
+            seen.add(row["tag"])
+            exclude = json.dumps(row["exclude"]) if "exclude" in row else None
+            rows.append({"index": index, "tag": row["tag"], "include": json.dumps(row["include"]),
+                         "exclude": exclude, "prompt": row["prompt"]})  # fmt: skip
+    return rows
+
+
 def _feature(values: list):
     """The HF feature of a column from its first non-empty value."""
     from datasets import Image as ImageFeature, List, Value

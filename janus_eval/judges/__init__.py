@@ -15,6 +15,7 @@ class Judges:
 
     llm: LLMJudge | None = None  # the LLM judge, `.ask(prompt) -> str` (see judges/llm.py)
     vqa: Any = None  # a VQA judge, `.answer(images, questions) -> list[str]` (see judges/vqa.py)
+    geneval: Any = None  # GenEval's detector + CLIP colour judge (judges/geneval_detector.py), loaded on first use
     demo: bool = False  # True: random-weight judges of the real architectures (demo scores)
     llm_runs: int | None = None  # --judge-runs: overrides a task's `judge_runs` setting (MM-Vet)
 
@@ -24,7 +25,8 @@ class Judges:
         if llm is not None and self.llm_runs is not None:
             llm["runs"] = self.llm_runs
         vqa = self.vqa.describe() if self.vqa is not None and hasattr(self.vqa, "describe") else None
-        return {"llm": llm, "vqa": vqa, "demo": self.demo}
+        geneval = self.geneval.describe() if self.geneval is not None else None
+        return {"llm": llm, "vqa": vqa, "geneval": geneval, "demo": self.demo}
 
 
 def make_llm_judge(

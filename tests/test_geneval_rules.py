@@ -1,0 +1,404 @@
+"""GenEval's official rules on synthetic detections, and the scorer on real image files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from janus_eval.errors import UsageError
+from janus_eval.judges.geneval_detector import OBJECT_NAMES_PATH, Detection, object_names
+from janus_eval.scoring import geneval as G
+
+META_PATH = OBJECT_NAMES_PATH.parent / "evaluation_metadata.jsonl"
+
+
+def det(label, box, score=0.95, mask=None):
+    return Detection(label, tuple(float(v) for v in box), score, mask)
+
+
+def colors_by_box(table):
+    """A colour 'classifier' for the pure rules: the colour written down for each box."""
+
+    def colors_of(classname, objs):
+        return [table[o.box] for o in objs]
+
+    return colors_of
+
+
+def no_colors(classname, objs):
+    raise AssertionError("colour asked for a clause without colour")
+
+
+def verdict(detections, meta, colors_of=no_colors, rules=None):
+    rules = rules or G.Rules()
+    objects = G.select_objects(detections, meta["tag"], rules)
+    return G.evaluate(objects, meta, colors_of, rules)
+
+
+# --- the shipped prompt file ---------------------------------------------------------------
+
+
+def test_shipped_prompts_have_the_official_tag_counts():
+    rows = [json.loads(line) for line in META_PATH.read_text().splitlines()]
+    counts = pd.Series([r["tag"] for r in rows]).value_counts().to_dict()
+    assert counts == {
+        "position": 100,
+        "color_attr": 100,
+        "two_object": 99,
+        "colors": 94,
+        "single_object": 80,
+        "counting": 80,
+    }
+    names = set(object_names())
+    assert len(object_names()) == 80
+    for r in rows:
+        for clause in r["include"] + r.get("exclude", []):
+            assert clause["class"] in names
+            assert clause.get("color") in (None, *G.COLORS)
+    # counting prompts ask for exactly N: include N and exclude N+1 of the same class
+    for r in rows:
+        if r["tag"] == "counting":
+            (inc,), (exc,) = r["include"], r["exclude"]
+            assert exc["class"] == inc["class"] and exc["count"] == inc["count"] + 1
+
+
+# --- every tag, pass and fail --------------------------------------------------------------
+
+SINGLE = {"tag": "single_object", "include": [{"class": "bench", "count": 1}], "prompt": "a photo of a bench"}
+TWO = {
+    "tag": "two_object",
+    "include": [{"class": "clock", "count": 1}, {"class": "cat", "count": 1}],
+    "prompt": "a photo of a clock and a cat",
+}
+COUNT = {
+    "tag": "counting",
+    "include": [{"class": "clock", "count": 2}],
+    "exclude": [{"class": "clock", "count": 3}],
+    "prompt": "a photo of two clocks",
+}
+COLOR = {
+    "tag": "colors",
+    "include": [{"class": "car", "count": 1, "color": "red"}],
+    "prompt": "a photo of a red car",
+}
+ATTR = {
+    "tag": "color_attr",
+    "include": [
+        {"class": "bus", "count": 1, "color": "green"},
+        {"class": "microwave", "count": 1, "color": "purple"},
+    ],
+    "prompt": "a photo of a green bus and a purple microwave",
+}
+POS = {
+    "tag": "position",
+    "include": [
+        {"class": "teddy bear", "count": 1},
+        {"class": "dog", "count": 1, "position": ["right of", 0]},
+    ],
+    "prompt": "a photo of a dog right of a teddy bear",
+}
+
+
+def test_single_object_pass_and_threshold_is_strict():
+    assert verdict([det("bench", (10, 10, 50, 50), 0.31)], SINGLE) == G.Verdict(True, "")
+    v = verdict([det("bench", (10, 10, 50, 50), 0.30), det("cat", (0, 0, 5, 5), 0.99)], SINGLE)
+    assert v == G.Verdict(False, "expected bench>=1, found 0")
+
+
+def test_two_object_pass_and_fail():
+    both = [det("clock", (0, 0, 10, 10)), det("cat", (20, 20, 40, 40), 0.5)]
+    assert verdict(both, TWO).correct
+    v = verdict(both[:1], TWO)
+    assert v == G.Verdict(False, "expected cat>=1, found 0")
+    v = verdict([], TWO)
+    assert v.reason == "expected clock>=1, found 0\nexpected cat>=1, found 0"
+
+
+def test_counting_is_exactly_n_with_the_counting_threshold():
+    two = [det("clock", (0, 0, 10, 10), 0.95), det("clock", (20, 0, 30, 10), 0.92)]
+    assert verdict(two, COUNT).correct
+    # a third clock at 0.85 is below the counting threshold (0.9): still exactly two
+    assert verdict(two + [det("clock", (40, 0, 50, 10), 0.85)], COUNT).correct
+    # ... but would count under the ordinary threshold of another tag
+    assert len(G.select_objects(two + [det("clock", (40, 0, 50, 10), 0.85)], "two_object")["clock"]) == 3
+    three = two + [det("clock", (40, 0, 50, 10), 0.91)]
+    assert verdict(three, COUNT) == G.Verdict(False, "expected clock<3, found 3")
+    one = [two[0], det("clock", (20, 0, 30, 10), 0.89)]
+    assert verdict(one, COUNT) == G.Verdict(False, "expected clock>=2, found 1")
+
+
+def test_exclude_counts_every_kept_object_up_to_the_cap():
+    many = [det("clock", (i, 0, i + 5, 5), 0.99 - i * 1e-3) for i in range(20)]
+    v = verdict(many, COUNT)
+    assert v == G.Verdict(False, "expected clock<3, found 16")
+
+
+def test_colors_pass_and_fail_with_tally():
+    red, blue = det("car", (0, 0, 10, 10), 0.9), det("car", (20, 0, 30, 10), 0.8)
+    table = {red.box: "red", blue.box: "blue"}
+    assert verdict([red, blue], COLOR, colors_by_box(table)).correct
+    # only the most confident `count` objects are classified: here the blue one
+    table = {red.box: "blue", blue.box: "red"}
+    v = verdict([red, blue], COLOR, colors_by_box(table))
+    assert v == G.Verdict(False, "expected red car>=1, found 0 red; and 1 blue")
+
+
+def test_color_attr_each_clause_needs_its_colour():
+    bus, mw = det("bus", (0, 0, 10, 10)), det("microwave", (20, 0, 30, 10))
+    ok = {bus.box: "green", mw.box: "purple"}
+    assert verdict([bus, mw], ATTR, colors_by_box(ok)).correct
+    wrong = {bus.box: "green", mw.box: "pink"}
+    v = verdict([bus, mw], ATTR, colors_by_box(wrong))
+    assert v == G.Verdict(False, "expected purple microwave>=1, found 0 purple; and 1 pink")
+    v = verdict([mw], ATTR, colors_by_box(ok))
+    assert v == G.Verdict(False, "expected bus>=1, found 0")
+
+
+def test_position_pass_fail_and_missing_target():
+    bear = det("teddy bear", (100, 100, 140, 140))
+    right = det("dog", (200, 100, 240, 140))
+    left = det("dog", (0, 100, 40, 140))
+    assert verdict([bear, right], POS).correct
+    assert verdict([bear, left], POS) == G.Verdict(
+        False, "expected dog right of target, found left of target"
+    )
+    v = verdict([right], POS)
+    assert v == G.Verdict(False, "expected teddy bear>=1, found 0\nno target for dog to be right of")
+    # overlapping centres: no relation at all
+    same = det("dog", (100, 100, 140, 140))
+    assert verdict([bear, same], POS) == G.Verdict(False, "expected dog right of target, found  target")
+
+
+def test_position_diagonals():
+    target = det("teddy bear", (95, 95, 105, 105))
+    # small boxes, 45 degrees up-right: both components 0.69 > 0.5
+    up_right = det("dog", (195, -5, 205, 5))
+    assert G.relative_position(up_right, target) == {"right of", "above"}
+    assert verdict([target, up_right], POS).correct
+    # down-left diagonal
+    down_left = det("dog", (-5, 195, 5, 205))
+    assert G.relative_position(down_left, target) == {"left of", "below"}
+    # a shallow diagonal: 30 degrees from horizontal gives only one relation
+    shallow = det("dog", (268.2, 0, 278.2, 10))  # centre offset (173.2, -100)
+    assert G.relative_position(shallow, target) == {"right of"}
+    # wide boxes shrink the horizontal offset (0.1 x sum of widths) until only 'above' is left
+    wide_t = det("teddy bear", (0, 190, 200, 210))
+    wide_d = det("dog", (60, 90, 260, 110))  # centre offset (60, -100), widths 200 + 200
+    assert G.relative_position(wide_d, wide_t) == {"above"}
+    v = verdict([wide_t, wide_d], POS)
+    assert v == G.Verdict(False, "expected dog right of target, found above target")
+    above_meta = {
+        **POS,
+        "include": [POS["include"][0], {"class": "dog", "count": 1, "position": ["above", 0]}],
+    }
+    assert verdict([wide_t, wide_d], above_meta).correct
+    # the verdict lists several found relations in a fixed order
+    below_meta = {
+        **POS,
+        "include": [POS["include"][0], {"class": "dog", "count": 1, "position": ["below", 0]}],
+    }
+    v = verdict([target, up_right], below_meta)
+    assert v.reason == "expected dog below target, found right of and above target"
+
+
+def test_position_checks_every_object_against_every_target():
+    meta = {
+        "tag": "position",
+        "include": [
+            {"class": "teddy bear", "count": 2},
+            {"class": "dog", "count": 1, "position": ["right of", 0]},
+        ],
+        "prompt": "",
+    }
+    bears = [det("teddy bear", (0, 0, 10, 10), 0.9), det("teddy bear", (300, 0, 310, 10), 0.8)]
+    dog = det("dog", (150, 0, 160, 10))
+    assert not verdict(bears + [dog], meta).correct
+    assert verdict([bears[0], det("teddy bear", (50, 0, 60, 10), 0.8), dog], meta).correct
+
+
+def test_max_objects_and_optional_nms():
+    a, b = det("person", (0, 0, 100, 100), 0.9), det("person", (1, 1, 101, 101), 0.8)
+    c = det("person", (300, 300, 320, 320), 0.7)
+    assert len(G.select_objects([a, b, c], "single_object")["person"]) == 3  # no NMS by default
+    kept = G.select_objects([c, b, a], "single_object", G.Rules(max_overlap=0.5))["person"]
+    assert kept == [a, c]
+    assert G.compute_iou(a.box, a.box) == 1.0
+    assert G.compute_iou((0, 0, 9, 9), (10, 0, 19, 9)) == 0.0
+    assert G.compute_iou((0, 0, 9, 9), (5, 0, 14, 9)) == pytest.approx(50 / 150)
+
+
+def test_rules_from_settings_takes_its_keys_and_checks_their_types():
+    rules = G.Rules.from_settings(
+        {"threshold": "0.5", "max_objects": 4, "image_root": "/x", "vqa_model": "m"}
+    )
+    assert (rules.threshold, rules.max_objects, rules.counting_threshold) == (0.5, 4, 0.9)
+    with pytest.raises(UsageError, match="max_objects"):
+        G.Rules.from_settings({"max_objects": "many"})
+    with pytest.raises(UsageError, match="crop"):
+        G.Rules.from_settings({"crop": "yes"})
+
+
+# --- colour crops and aggregation ----------------------------------------------------------
+
+
+def test_color_crop_pastes_the_masked_object_on_grey_and_crops_to_its_box():
+    arr = np.zeros((40, 60, 3), np.uint8)
+    arr[:] = (0, 0, 255)
+    arr[10:20, 10:30] = (255, 0, 0)
+    mask = np.zeros((40, 60), bool)
+    mask[10:20, 10:30] = True
+    crop = G.color_crop(Image.fromarray(arr), det("car", (5, 8, 35, 22), mask=mask))
+    out = np.asarray(crop)
+    assert crop.size == (30, 14)
+    assert tuple(out[5, 10]) == (255, 0, 0)  # inside the mask
+    assert tuple(out[0, 0]) == (0x99, 0x99, 0x99)  # outside: #999999, not the blue image
+    with pytest.raises(ValueError):
+        G.color_crop(Image.fromarray(arr), det("car", (0, 0, 5, 5), mask=np.ones((10, 10), bool)))
+
+
+def test_color_prompts_are_the_three_templates_per_colour():
+    prompts = G.color_prompts("wine glass")
+    assert len(prompts) == 10 and prompts[0] == [
+        "a photo of a red wine glass",
+        "a photo of a red-colored wine glass",
+        "a photo of a red object",
+    ]
+
+
+def test_overall_is_the_mean_of_tag_scores_not_of_images():
+    tags = ["single_object"] * 4 + ["counting"]
+    rows = {(m, s): (v, n) for m, s, v, n in G.summarize(tags, [1, 1, 1, 1, 0], ["a", "a", "b", "b", "c"])}
+    assert rows[("accuracy", "single_object")] == (100.0, 4)
+    assert rows[("accuracy", "counting")] == (0.0, 1)
+    assert rows[("overall", "")] == (50.0, 5)
+    assert rows[("images_correct", "")] == (80.0, 5)
+    assert rows[("prompts_correct", "")][0] == pytest.approx(200 / 3)
+
+
+# --- the scorer on image files in the official layout --------------------------------------
+
+NAMED = {"red": (230, 20, 20), "blue": (20, 40, 230), "green": (20, 200, 40), "white": (250, 250, 250)}
+
+
+class PixelJudge:
+    """Outside judges for the scorer: detections listed per file; colour = the named
+    colour nearest to the crop's mean over its non-grey pixels."""
+
+    def __init__(self, detections):
+        self.detections = detections
+        self.detected = []
+
+    def detect(self, path):
+        self.detected.append(path.name if hasattr(path, "name") else str(path))
+        return self.detections[str(path)]
+
+    def classify(self, images, class_prompts):
+        out = []
+        for im in images:
+            px = np.asarray(im).reshape(-1, 3).astype(float)
+            px = px[np.abs(px - 0x99).sum(1) > 0]
+            mean = px.mean(0)
+            name = min(NAMED, key=lambda c: np.abs(np.array(NAMED[c]) - mean).sum())
+            colour_prompt = f"a photo of a {name} "
+            out.append(next(i for i, ps in enumerate(class_prompts) if ps[0].startswith(colour_prompt)))
+        return out
+
+
+def write_prompt(root, index, meta, images):
+    folder = root / "images" / f"{index:05d}"
+    (folder / "samples").mkdir(parents=True)
+    (folder / "metadata.jsonl").write_text(json.dumps(meta) + "\n")
+    rels = []
+    for n, img in enumerate(images):
+        rel = f"images/{index:05d}/samples/{n:04d}.png"
+        img.save(root / rel)
+        rels.append(rel)
+    return {"id": f"{index:05d}", **meta, "images": rels, "error": None}
+
+
+def square(colour, box, size=64):
+    arr = np.full((size, size, 3), 255, np.uint8)
+    x1, y1, x2, y2 = box
+    arr[y1:y2, x1:x2] = NAMED[colour]
+    mask = np.zeros((size, size), bool)
+    mask[y1:y2, x1:x2] = True
+    return Image.fromarray(arr), mask
+
+
+def test_score_reads_the_official_layout_and_judges_colours_on_masked_crops(tmp_path):
+    red_img, red_mask = square("red", (8, 8, 40, 40))
+    blue_img, blue_mask = square("blue", (8, 8, 40, 40))
+    recs = [
+        write_prompt(tmp_path, 0, COLOR, [red_img, blue_img]),
+        write_prompt(tmp_path, 1, SINGLE, [red_img]),
+    ]
+    recs.append({"id": "00002", **COUNT, "images": [], "error": "generation failed"})
+    dets = {
+        str(tmp_path / recs[0]["images"][0]): [det("car", (8, 8, 40, 40), 0.9, red_mask)],
+        str(tmp_path / recs[0]["images"][1]): [det("car", (8, 8, 40, 40), 0.9, blue_mask)],
+        str(tmp_path / recs[1]["images"][0]): [det("bench", (0, 0, 5, 5), 0.2)],
+    }
+    judges = type("J", (), {"geneval": PixelJudge(dets), "demo": False})()
+    records = pd.DataFrame(recs)
+    records.loc[1, "exclude"] = None
+    scored = G.score(records, {"image_root": str(tmp_path)}, judges)
+    p = scored.per_sample
+    assert [v["correct"] for v in p.loc[0, "parsed"]] == [True, False]
+    assert p.loc[0, "parsed"][1]["reason"] == "expected red car>=1, found 0 red; and 1 blue"
+    assert p.loc[0, "score"] == 0.5 and p.loc[1, "score"] == 0.0 and p.loc[2, "score"] is None
+    assert p.loc[1, "parsed"][0]["reason"] == "expected bench>=1, found 0"
+    rows = {(m, s): (v, n) for m, s, v, n in scored.table.itertuples(index=False)}
+    assert rows[("accuracy", "colors")] == (50.0, 2)
+    assert rows[("accuracy", "single_object")] == (0.0, 1)
+    assert rows[("overall", "")] == (25.0, 3)
+    assert rows[("errors", "")] == (1.0, 3)
+    assert rows[("unreadable_images", "")] == (0.0, 3)
+    assert ("mode", "demo_judge") not in rows
+
+
+def test_score_counts_a_corrupt_image_wrong_and_refuses_a_missing_one(tmp_path):
+    img, _ = square("red", (8, 8, 40, 40))
+    rec = write_prompt(tmp_path, 0, SINGLE, [img, img])
+    (tmp_path / rec["images"][1]).write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    judge = PixelJudge({str(tmp_path / rec["images"][0]): [det("bench", (8, 8, 40, 40), 0.9)]})
+    judges = type("J", (), {"geneval": judge, "demo": False})()
+    scored = G.score(pd.DataFrame([rec]), {"image_root": str(tmp_path)}, judges)
+    verdicts = scored.per_sample.loc[0, "parsed"]
+    assert [v["correct"] for v in verdicts] == [True, False]
+    assert verdicts[1]["reason"].startswith("unreadable image")
+    rows = {(m, s): v for m, s, v, n in scored.table.itertuples(index=False)}
+    assert rows[("unreadable_images", "")] == 1.0 and rows[("accuracy", "single_object")] == 50.0
+    with pytest.raises(UsageError, match="missing"):
+        G.score(pd.DataFrame([rec]), {"image_root": str(tmp_path / "elsewhere")}, judges)
+
+
+def test_records_from_a_folder_in_the_official_layout(tmp_path):
+    img, _ = square("red", (8, 8, 40, 40))
+    write_prompt(tmp_path, 12, COUNT, [img, img])
+    write_prompt(tmp_path, 3, SINGLE, [img])
+    (tmp_path / "images" / "notes").mkdir()
+    recs = G.records_from_folder(tmp_path / "images")
+    assert [r["index"] for r in recs] == [3, 12]
+    assert recs[1]["images"] == ["00012/samples/0000.png", "00012/samples/0001.png"]
+    assert recs[1]["exclude"] == COUNT["exclude"] and recs[0]["exclude"] is None
+    assert G.metadata_of(recs[1]) == COUNT
+    judge = PixelJudge(
+        {
+            str(tmp_path / "images" / r): [det("bench", (8, 8, 40, 40), 0.9)]
+            for rec in recs
+            for r in rec["images"]
+        }
+    )
+    judges = type("J", (), {"geneval": judge, "demo": False})()
+    scored = G.score(pd.DataFrame(recs), {"image_root": str(tmp_path / "images")}, judges)
+    rows = {(m, s): v for m, s, v, n in scored.table.itertuples(index=False)}
+    assert rows[("accuracy", "single_object")] == 100.0 and rows[("accuracy", "counting")] == 0.0
+    (tmp_path / "images" / "00003" / "metadata.jsonl").unlink()
+    with pytest.raises(UsageError, match="metadata.jsonl"):
+        G.records_from_folder(tmp_path / "images")
+    with pytest.raises(UsageError, match="no GenEval prompt folders"):
+        G.records_from_folder(tmp_path / "images" / "notes")
