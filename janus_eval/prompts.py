@@ -12,8 +12,7 @@ from typing import Any, Callable
 
 from .errors import UsageError
 from .models.base import IMAGE_MARKER
-from .scoring.choices import choices_of, is_missing
-from .scoring.mmmu import parse_options
+from .options import choices_of, is_missing, letters, parse_options
 
 Builder = Callable[[dict[str, Any], str], str]
 
@@ -73,11 +72,10 @@ def mmmu(row: dict[str, Any], template: str) -> str:
     multiple choice, the short-answer instruction for open questions. `<image N>`
     references stay in the text; `interleave_images` maps them onto the images."""
     multiple_choice = str(row.get("question_type", "multiple-choice")) == "multiple-choice"
-    letters = [chr(ord("A") + i) for i in range(26)]
     options = parse_options(row.get("options")) if multiple_choice else []
     fields = {
         **row,
-        "options_block": options_block(dict(zip(letters, options))),
+        "options_block": options_block(dict(zip(letters(len(options)), options))),
         "instruction": MCQ_INSTRUCTION if multiple_choice else OPEN_INSTRUCTION,
     }
     return _format(fields, template)

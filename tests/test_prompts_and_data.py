@@ -4,6 +4,10 @@ join from a local whole-repo download."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from helpers import png_bytes
 
@@ -11,6 +15,19 @@ from janus_eval.data import load_samples
 from janus_eval.demo.build import shapes
 from janus_eval.prompts import build_prompt, interleave_images
 from janus_eval.registry import load_task
+
+
+# --- data flow ---------------------------------------------------------------------
+def test_prompts_do_not_import_scoring():
+    """Requests are built upstream of the model: prompts.py shares option helpers with the
+    scorers through janus_eval.options, never by importing janus_eval.scoring."""
+    code = (
+        "import sys, janus_eval.prompts; "
+        "print(sorted(m for m in sys.modules if m.startswith('janus_eval.scoring')))"
+    )
+    root = Path(__file__).resolve().parents[1]  # this checkout, not an installed copy
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 # --- interleaving -------------------------------------------------------------------

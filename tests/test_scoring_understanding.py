@@ -64,10 +64,26 @@ OPTS = {"A": "red", "B": "green", "C": "blue", "D": "yellow"}
         ("A or B", None), ("red or blue", None), ("I cannot tell", None), ("", None),
         ("E", None),  # not an option
         ("A dog is sitting on the grass near a tall tree today", None),  # 'A' the article, far from the end
+        # "answer is X": X must be an upper-case letter standing alone (SEED-Bench/MMBench answers)
+        ("The answer is a dog.", None), ("the answer is based on the colour of the ball", None),
+        ("The answer is Apple", None), ("The answer is: (C) because the sky looks like this today", "C"),
     ],
 )  # fmt: skip
 def test_choice_extraction(answer, expected):
     assert choices.extract_choice(answer, OPTS) == expected
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        ("The answer is a dog.", "B"),  # the option text, not the article read as 'A'
+        ("the answer is based on the dog", "B"),  # not 'b' of 'based'
+        ("Looking closely, the answer is B since it barks at the mailman every day", "B"),  # the fallback
+        ("Looking closely, the answer is b since it barks at the mailman every day", None),
+    ],
+)  # fmt: skip
+def test_option_text_comes_before_answer_is(answer, expected):
+    assert choices.extract_choice(answer, {"A": "tabby cat", "B": "dog", "C": "rabbit"}) == expected
 
 
 def test_choices_of_skips_absent_options():

@@ -6,31 +6,30 @@ reads a choice from a free-text answer in two steps; we do the same:
 1. letter forms: the characters `.()[],:;!*#{}` become spaces and the answer is
    split on white space; if exactly one of the valid option letters is among
    the words, and it sits among the last five words, it is the choice (`B`,
-   `B.`, `(B)`, `B:`, `The answer is B`). Failing that, "answer is X" anywhere.
+   `B.`, `(B)`, `B:`, `The answer is B`).
 2. option text: the lowercased answer (if not longer than twice the options'
    total length) contains the text of exactly one option.
 
-What neither step reads is unparsed (None) — never a random guess. MMBench may
+Our one addition, tried only after both: "answer is X" anywhere in a longer
+answer ("The correct answer is **B** because ..."), X an upper-case option letter
+standing alone — so "The answer is a dog" or "the answer is based on" read nothing.
+
+What none of these reads is unparsed (None) — never a random guess. MMBench may
 then ask the LLM judge (see mmbench.py).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 
+from ..options import choices_of, is_missing
+
+__all__ = ["answer_is", "choices_of", "extract_choice", "is_missing", "option_letter", "option_text"]
+
 _PUNCT = ".()[],:;!*#{}"
-_ANSWER_IS = re.compile(r"(?i)(?:correct\s+)?answer\s+is\s+\**([A-Z])\**")
-
-
-def is_missing(value) -> bool:
-    """An absent option: None, NaN, '' or the string 'nan' (how lmms-lab/MMBench stores gaps)."""
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and value.strip().lower() in ("", "nan", "none")
+# "answer is" in any case; the letter itself upper case and standing alone (not "a dog", "Apple")
+_ANSWER_IS = re.compile(r"(?i:answer\s+is)\s*:?\s*[*(\[]*([A-Z])(?![A-Za-z0-9'])")
 
 
 def option_letter(answer: str, choices: Mapping[str, str]) -> str | None:
@@ -44,10 +43,13 @@ def option_letter(answer: str, choices: Mapping[str, str]) -> str | None:
         letter = present[0]
         if words.index(letter) > len(words) - 5:
             return letter
-    m = _ANSWER_IS.search(answer)
-    if m and m.group(1).upper() in choices:
-        return m.group(1).upper()
     return None
+
+
+def answer_is(answer: str, choices: Mapping[str, str]) -> str | None:
+    """Step 3: "answer is X" with X an upper-case option letter standing alone."""
+    m = _ANSWER_IS.search(answer)
+    return m.group(1) if m and m.group(1) in choices else None
 
 
 def option_text(answer: str, choices: Mapping[str, str]) -> str | None:
@@ -63,9 +65,4 @@ def extract_choice(answer: str, choices: Mapping[str, str]) -> str | None:
     """The chosen letter, or None when the answer names no single option."""
     if not choices:
         return None
-    return option_letter(answer, choices) or option_text(answer, choices)
-
-
-def choices_of(row: Mapping, letters: str = "ABCDEFGHI") -> dict[str, str]:
-    """Option letter -> text for the option columns present in a row (MMBench layout)."""
-    return {c: str(row[c]) for c in letters if c in row and not is_missing(row[c])}
+    return option_letter(answer, choices) or option_text(answer, choices) or answer_is(answer, choices)

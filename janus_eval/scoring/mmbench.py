@@ -21,7 +21,8 @@ import pandas as pd
 
 from ..judges.llm import JudgeError
 from .base import Scored, answered, error_rows, predictions, table
-from .choices import choices_of, extract_choice, is_missing
+from ..options import choices_of, is_missing
+from .choices import extract_choice
 
 ROTATION = 1_000_000
 

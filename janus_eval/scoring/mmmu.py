@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..options import letters, parse_options
 from .base import Scored, answered, error_rows, predictions, table
 
 SEED = 42
@@ -71,19 +72,6 @@ def _number_of(sample_id: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
-def parse_options(value: Any) -> list[str]:
-    """`options` as the HF dataset stores it: a Python-literal list in a string."""
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value]
-    if value is None or (isinstance(value, float) and value != value):
-        return []
-    try:
-        parsed = ast.literal_eval(str(value))
-    except (ValueError, SyntaxError):
-        return []
-    return [str(v) for v in parsed] if isinstance(parsed, (list, tuple)) else []
-
-
 def parse_answer(value: Any) -> str | list[str]:
     """The gold answer: a string, or a list of accepted answers (also when stored as a list literal)."""
     if isinstance(value, (list, tuple)):
@@ -102,20 +90,20 @@ def parse_answer(value: Any) -> str | list[str]:
 # --- multiple choice -------------------------------------------------------
 def parse_multi_choice(response: str, options: list[str]) -> str | None:
     """The chosen letter, or None where the official parser falls back to a random pick."""
-    letters = [chr(ord("A") + i) for i in range(len(options))]
-    index2ans = dict(zip(letters, options))
+    keys = letters(len(options))
+    index2ans = dict(zip(keys, options))
     for ch in (",", ".", "!", "?", ";", ":", "'"):
         response = response.strip(ch)
     response = f" {response} "
 
-    candidates = [c for c in letters if f"({c})" in response]
+    candidates = [c for c in keys if f"({c})" in response]
     bracketed = bool(candidates)
     by_text = False
     if not candidates:
-        candidates = [c for c in letters if f" {c} " in response]
+        candidates = [c for c in keys if f" {c} " in response]
     if not candidates and len(response.split()) > 5:
         lowered = response.lower()
-        candidates = [c for c in letters if index2ans[c].lower() in lowered]
+        candidates = [c for c in keys if index2ans[c].lower() in lowered]
         by_text = bool(candidates)
     if not candidates:
         return None
@@ -238,7 +226,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
             options = parse_options(row.get("options"))
             letter = parse_multi_choice(preds[i], options)
             if letter is None and options:
-                letter = rng.choice([chr(ord("A") + k) for k in range(len(options))])
+                letter = rng.choice(letters(len(options)))
                 guessed[i] = True
             parsed[i] = letter if not guessed[i] else f"random:{letter}"
             correct[i] = float(letter is not None and eval_multi_choice(gold, letter))

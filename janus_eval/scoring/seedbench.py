@@ -15,7 +15,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .base import Scored, answered, error_rows, predictions, table
-from .choices import extract_choice, is_missing
+from ..options import is_missing
+from .choices import extract_choice
 
 DIMENSIONS = {
     1: "Scene Understanding",
