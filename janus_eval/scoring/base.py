@@ -4,8 +4,8 @@ A scorer is a pure function `score(records, settings, judges) -> Scored`:
 
 - `records`: a DataFrame with one row per sample in the samples-JSONL contract
   (the dataset row's text columns under their HF names, `prediction` the raw
-  model output, `id`, and `error`: a message or None when the model could not be
-  asked, e.g. an unreadable image).
+  model output, `sample_id`, and `error`: a message or None when the model could
+  not be asked, e.g. an unreadable image).
 - `settings`: the task's `scoring` mapping from its YAML (may be empty).
 - `judges`: the outside models a scorer may need (`janus_eval.judges.Judges`),
   or None.
@@ -14,6 +14,12 @@ It returns per-sample columns (`parsed`, `score`, same index as `records`) and a
 long table with columns `metric, subset, value, n`. Values are on the scale the
 benchmark reports (percent for accuracies, points for MME). `subset` is "" for
 an overall figure.
+
+Unanswered samples — `error` set, or `prediction` null (`"prediction": null` in
+an external samples file) — are one case, decided once here (`unanswered`):
+they are left out of every metric (`answered`), counted in the `errors` row
+(`error_rows`), and their `parsed`/`score` are None (`blank_unanswered`). A
+metric over no samples is NaN with n = 0 (`percent`), never a silent 0.
 """
 
 from __future__ import annotations
@@ -36,22 +42,44 @@ def table(rows: list[tuple[str, str, float, int]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
+def unanswered(records: pd.DataFrame) -> pd.Series:
+    """True for the samples without an answer: the model could not be asked (`error`
+    set) or the record holds no prediction (`prediction` null)."""
+    mask = pd.Series(False, index=records.index, dtype=bool)
+    if "error" in records:
+        mask |= records["error"].notna()
+    if "prediction" in records:
+        mask |= records["prediction"].isna()
+    return mask
+
+
+def answered(records: pd.DataFrame) -> pd.DataFrame:
+    """The records with an answer; the others are left out of the metrics and
+    counted in the `errors` row instead."""
+    return records[~unanswered(records)]
+
+
+def error_rows(records: pd.DataFrame) -> list[tuple[str, str, float, int]]:
+    """One `errors` row counting the unanswered samples (0 shown too)."""
+    return [("errors", "", float(unanswered(records).sum()), len(records))]
+
+
 def predictions(records: pd.DataFrame) -> pd.Series:
-    """The predictions as strings; a sample that errored counts as an empty answer."""
+    """The predictions as strings ("" for an unanswered sample, which `answered`
+    leaves out of the metrics and `blank_unanswered` blanks)."""
     if "prediction" not in records:
         return pd.Series([""] * len(records), index=records.index, dtype=object)
     return records["prediction"].fillna("").astype(str)
 
 
-def error_rows(records: pd.DataFrame) -> list[tuple[str, str, float, int]]:
-    """One `errors` row counting the samples the model could not be asked (0 shown too)."""
-    n_err = int(records["error"].notna().sum()) if "error" in records else 0
-    return [("errors", "", float(n_err), len(records))]
+def blank_unanswered(per_sample: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+    """`per_sample` with `parsed` and `score` set to None for the unanswered samples."""
+    per_sample = per_sample.astype({"parsed": object})  # a string column would turn None into NaN
+    per_sample.loc[unanswered(records), ["parsed", "score"]] = None
+    return per_sample
 
 
-def answered(records: pd.DataFrame) -> pd.DataFrame:
-    """The records the model was asked; errored ones are left out of the metrics
-    and counted in the `errors` row instead."""
-    if "error" not in records:
-        return records
-    return records[records["error"].isna()]
+def percent(values) -> float:
+    """100 x the mean of 0/1 (or graded) values; NaN when there are none (never a silent 0)."""
+    values = pd.Series(values, dtype=float)
+    return 100 * float(values.mean()) if len(values) else float("nan")

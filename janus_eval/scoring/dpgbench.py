@@ -40,7 +40,7 @@ from PIL import Image
 
 from ..errors import UsageError
 from ..grid import MAX_TILES, split_grid
-from .base import Scored, error_rows, table
+from .base import Scored, answered, error_rows, table
 
 CSV_COLUMNS = ["item_id", "proposition_id", "dependency", "tuple", "question_natural_language"]
 PROMPTS_PER_CHUNK = 16
@@ -197,7 +197,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     failures: dict[Any, str] = {}
     todo: list[tuple[Any, list[Question], list[Image.Image]]] = []
     judge = None
-    ok = records[records["error"].isna()] if "error" in records else records
+    ok = answered(records)
 
     def flush() -> None:
         nonlocal judge

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .base import Scored, answered, error_rows, predictions, table
+from .base import Scored, answered, blank_unanswered, error_rows, percent, predictions, table
 
 
 def normalize(text: str) -> str:
@@ -20,11 +20,8 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     parsed = predictions(records).map(normalize)
     labels = records["answer"].map(normalize)
     correct = (parsed == labels).astype(float)
-    per_sample = pd.DataFrame({"parsed": parsed, "score": correct})
-    if "error" in records:
-        per_sample.loc[records["error"].notna(), ["parsed", "score"]] = None
-
+    per_sample = blank_unanswered(pd.DataFrame({"parsed": parsed, "score": correct}), records)
     ok = answered(records).index
-    rows = [("accuracy", "", 100 * correct[ok].mean() if len(ok) else 0.0, len(ok))]
+    rows = [("accuracy", "", percent(correct[ok]), len(ok))]
     rows += error_rows(records)
     return Scored(per_sample, table(rows))

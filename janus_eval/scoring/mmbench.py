@@ -20,7 +20,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..judges.llm import JudgeError
-from .base import Scored, answered, error_rows, predictions, table
+from .base import Scored, answered, blank_unanswered, error_rows, percent, predictions, table, unanswered
 from ..options import choices_of, is_missing
 from .choices import extract_choice
 
@@ -71,7 +71,7 @@ def _accuracy_rows(metric: str, frame: pd.DataFrame, circular: bool) -> list[tup
             hits = sub.groupby("group")["correct"].min()
         else:
             hits = sub.loc[sub["original"], "correct"]
-        return (100 * float(hits.mean()) if len(hits) else 0.0), len(hits)
+        return percent(hits), len(hits)
 
     value, n = acc(frame)
     rows.append((metric, "", value, n))
@@ -88,13 +88,14 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     judge = getattr(judges, "llm", None) if settings.get("use_judge", True) else None
     tries = int(settings.get("judge_tries", 3))
     preds = predictions(records)
+    errored = unanswered(records)
     parsed: dict = {}
     by_judge = judge_errors = 0
     for i in records.index:
         row = records.loc[i]
         choices = choices_of(row)
         letter = extract_choice(preds[i], choices)
-        if letter is None and judge is not None and choices and preds[i].strip():
+        if letter is None and judge is not None and choices and preds[i].strip() and not errored[i]:
             try:
                 letter = ask_judge(judge, str(row.get("question", "")), choices, preds[i], tries)
                 by_judge += letter is not None
@@ -104,9 +105,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     parsed_s = pd.Series(parsed, index=records.index, dtype=object)
     labels = records["answer"].astype(str).str.strip().str.upper()
     correct = (parsed_s == labels).astype(float)
-    per_sample = pd.DataFrame({"parsed": parsed_s, "score": correct})
-    errored = records["error"].notna() if "error" in records else pd.Series(False, index=records.index)
-    per_sample.loc[errored, ["parsed", "score"]] = None
+    per_sample = blank_unanswered(pd.DataFrame({"parsed": parsed_s, "score": correct}), records)
 
     index = pd.to_numeric(records["index"], errors="raise").astype("int64")
     frame = pd.DataFrame(

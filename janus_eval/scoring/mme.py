@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .base import Scored, answered, error_rows, predictions, table
+from .base import Scored, answered, blank_unanswered, error_rows, predictions, table, unanswered
 
 PERCEPTION = [
     "existence", "count", "position", "color", "posters",
@@ -37,9 +37,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     parsed = predictions(records).map(parse)
     labels = records["answer"].astype(str).str.strip().str.lower()
     correct = (parsed == labels).astype(float)
-    per_sample = pd.DataFrame({"parsed": parsed, "score": correct})
-    if "error" in records:
-        per_sample.loc[records["error"].notna(), ["parsed", "score"]] = None
+    per_sample = blank_unanswered(pd.DataFrame({"parsed": parsed, "score": correct}), records)
 
     ok = answered(records)
     frame = pd.DataFrame({"category": ok["category"], "image": ok["question_id"], "correct": correct[ok.index]})
@@ -55,12 +53,18 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
             ("acc_plus", cat, 100 * acc_plus, g["image"].nunique()),
         ]
     n_of = lambda cats: int(frame["category"].isin(cats).sum())  # noqa: E731
-    perception = sum(subtotal.get(c, 0.0) for c in PERCEPTION)
-    cognition = sum(subtotal.get(c, 0.0) for c in COGNITION)
+
+    def part(cats: list[str]) -> float:  # a missing subtask adds 0; none at all: NaN, not 0
+        return sum(subtotal.get(c, 0.0) for c in cats) if n_of(cats) else float("nan")
+
+    perception, cognition = part(PERCEPTION), part(COGNITION)
+    total = perception + cognition if len(frame) else float("nan")
+    if len(frame) and (np.isnan(perception) or np.isnan(cognition)):
+        total = np.nansum([perception, cognition])  # only one half evaluated: the total is that half
     rows += [
         ("perception", "", perception, n_of(PERCEPTION)),
         ("cognition", "", cognition, n_of(COGNITION)),
-        ("total", "", perception + cognition, len(frame)),
+        ("total", "", float(total), len(frame)),
     ]
     rows += error_rows(records)
     return Scored(per_sample, table(rows))
@@ -74,12 +78,12 @@ def bootstrap(
     `counts[b, i]` is how often record i is drawn in resample b; gives, per (metric, subset),
     the values `score` gives on `records.iloc[np.repeat(range(n), counts[b])]` (an image's
     questions drawn several times must all be right for acc+). A subtask missing from a
-    resample is NaN there and adds 0 to its sum, as in `score`.
+    resample is NaN there and adds 0 to its sum, as in `score` (a part with none drawn is NaN).
     """
     parsed = predictions(records).map(parse)
     labels = records["answer"].astype(str).str.strip().str.lower()
     correct = (parsed == labels).to_numpy(dtype=float)
-    ok = records["error"].isna().to_numpy() if "error" in records else np.ones(len(records), bool)
+    ok = ~unanswered(records).to_numpy()
     cats = records["category"].astype(str).to_numpy()
     images = records["question_id"].astype(str).to_numpy()
     weights = counts.astype(float)
@@ -106,13 +110,17 @@ def bootstrap(
         out[("acc_plus", cat)] = np.where(missing, np.nan, 100 * acc_plus)
 
     def total(names: list[str]) -> np.ndarray:
-        value = np.zeros(n_boot)
+        value, present = np.zeros(n_boot), np.zeros(n_boot, bool)
         for name in names:  # same order of additions as `score`
-            value = value + np.nan_to_num(subtotal.get(name, np.zeros(n_boot)))
-        return value
+            sub = subtotal.get(name, np.full(n_boot, np.nan))
+            value = value + np.nan_to_num(sub)
+            present |= ~np.isnan(sub)
+        return np.where(present, value, np.nan)  # no subtask of the part drawn: NaN, as in `score`
 
-    out[("perception", "")] = total(PERCEPTION)
-    out[("cognition", "")] = total(COGNITION)
-    out[("total", "")] = out[("perception", "")] + out[("cognition", "")]
+    perception, cognition = total(PERCEPTION), total(COGNITION)
+    out[("perception", "")], out[("cognition", "")] = perception, cognition
+    out[("total", "")] = np.where(
+        np.isnan(perception) & np.isnan(cognition), np.nan, np.nan_to_num(perception) + np.nan_to_num(cognition)
+    )
     out[("errors", "")] = weights @ (~ok).astype(float)
     return out

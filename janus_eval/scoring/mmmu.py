@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from ..options import letters, parse_options
-from .base import Scored, answered, error_rows, predictions, table
+from .base import Scored, answered, error_rows, percent, predictions, table, unanswered
 
 SEED = 42
 
@@ -211,7 +211,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     settings = settings or {}
     rng = random.Random(int(settings.get("seed", SEED)))
     preds = predictions(records)
-    errored = records["error"].notna() if "error" in records else pd.Series(False, index=records.index)
+    errored = unanswered(records)
     parsed: dict = {}
     correct: dict = {}
     guessed: dict = {}
@@ -245,7 +245,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     )
     frame["discipline"] = frame["subject"].map(DISCIPLINE_OF)
     n = len(frame)
-    rows = [("accuracy", "", 100 * frame["correct"].mean() if n else 0.0, n)]
+    rows = [("accuracy", "", percent(frame["correct"]), n)]
     for subject in sorted(frame["subject"].unique(), key=lambda s: (s not in SUBJECT_ORDER, s)):
         sub = frame[frame["subject"] == subject]
         rows.append(("accuracy", subject, 100 * sub["correct"].mean(), len(sub)))

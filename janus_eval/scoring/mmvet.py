@@ -133,8 +133,8 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
         i: capabilities_of(records.at[i, "capability"]) if "capability" in records else [] for i in graded
     }
 
-    def mean100(idx) -> float:
-        return 100 * sum(scores[i] for i in idx) / len(idx) if idx else 0.0
+    def mean100(idx) -> float:  # NaN when nothing was graded: never a silent 0
+        return 100 * sum(scores[i] for i in idx) / len(idx) if idx else float("nan")
 
     rows = [("total", "", mean100(graded), len(graded))]
     present = {c for cs in caps.values() for c in cs}
@@ -152,7 +152,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
             got = [grades[i][j] for i in ok if grades[i][j] is not None]
             if got:
                 totals.append(100 * sum(got) / len(got))
-        rows.append(("total_std", "", statistics.pstdev(totals) if totals else 0.0, len(totals)))
+        rows.append(("total_std", "", statistics.pstdev(totals) if totals else float("nan"), len(totals)))
     failed = sum(g is None for i in ok for g in grades[i])
     rows.append(("judge_error", "", float(failed), len(ok) * runs))
     rows += error_rows(records)

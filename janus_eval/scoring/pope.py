@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .base import Scored, answered, error_rows, predictions, table
+from .base import Scored, answered, blank_unanswered, error_rows, predictions, table, unanswered
 
 
 def parse(text: str) -> str:
@@ -24,7 +24,8 @@ def parse(text: str) -> str:
 
 def rates(tp, fp, tn, fn) -> dict[str, np.ndarray]:
     """Accuracy, precision, recall, F1 and yes-ratio from confusion counts; the counts may be
-    arrays (one entry per bootstrap resample). An empty denominator gives 0, as in the official code."""
+    arrays (one entry per bootstrap resample). An empty denominator gives 0, as in the official code,
+    except with no samples at all: then every value is NaN (nothing was measured)."""
     tp, fp, tn, fn = (np.asarray(x, dtype=float) for x in (tp, fp, tn, fn))
     n = tp + fp + tn + fn
 
@@ -33,13 +34,14 @@ def rates(tp, fp, tn, fn) -> dict[str, np.ndarray]:
 
     precision = ratio(tp, tp + fp)
     recall = ratio(tp, tp + fn)
-    return {
+    values = {
         "accuracy": ratio(tp + tn, n),
         "precision": precision,
         "recall": recall,
         "f1": ratio(2 * precision * recall, precision + recall),
         "yes_ratio": ratio(tp + fp, n),
     }
+    return {k: np.where(n > 0, v, np.nan) for k, v in values.items()}
 
 
 def binary_metrics(labels: pd.Series, preds: pd.Series) -> dict[str, float]:
@@ -55,7 +57,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     parsed = predictions(records).map(parse)
     labels = records["answer"].astype(str).str.strip().str.lower()
     per_sample = pd.DataFrame({"parsed": parsed, "score": (parsed == labels).astype(float)})
-    per_sample.loc[records["error"].notna() if "error" in records else [], ["parsed", "score"]] = None
+    per_sample = blank_unanswered(per_sample, records)
 
     ok = answered(records).index
     rows = []
@@ -85,7 +87,7 @@ def bootstrap(
     """
     parsed = predictions(records).map(parse).to_numpy()
     labels = records["answer"].astype(str).str.strip().str.lower().to_numpy()
-    ok = records["error"].isna().to_numpy() if "error" in records else np.ones(len(records), bool)
+    ok = ~unanswered(records).to_numpy()
     cats = records["category"].astype(str).to_numpy() if "category" in records else None
     pos_l, pos_p = labels == "yes", parsed == "yes"
     cells = [pos_l & pos_p, ~pos_l & pos_p, ~pos_l & ~pos_p, pos_l & ~pos_p]  # tp fp tn fn

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .base import Scored, answered, error_rows, predictions, table
+from .base import Scored, answered, blank_unanswered, error_rows, percent, predictions, table
 from ..options import is_missing
 from .choices import extract_choice
 
@@ -53,20 +53,18 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     )
     labels = records["answer"].astype(str).str.strip().str.upper()
     correct = (parsed == labels).astype(float)
-    per_sample = pd.DataFrame({"parsed": parsed, "score": correct})
-    if "error" in records:
-        per_sample.loc[records["error"].notna(), ["parsed", "score"]] = None
+    per_sample = blank_unanswered(pd.DataFrame({"parsed": parsed, "score": correct}), records)
 
     ok = answered(records)
     if "data_type" in ok:
         ok = ok[ok["data_type"].astype(str) == "image"]
     idx = ok.index
-    rows = [("accuracy", "", 100 * correct[idx].mean() if len(idx) else 0.0, len(idx))]
+    rows = [("accuracy", "", percent(correct[idx]), len(idx))]
     if "question_type_id" in ok:
         dims = ok["question_type_id"].map(dimension_name)
         for name in sorted(dims.unique(), key=lambda s: (len(s.split()[0]), s)):
             sub = dims.index[dims == name]
-            rows.append(("accuracy", name, 100 * correct[sub].mean(), len(sub)))
+            rows.append(("accuracy", name, percent(correct[sub]), len(sub)))
     rows.append(("unparsed", "", float(parsed[idx].isna().sum()), len(idx)))
     rows += error_rows(records)
     return Scored(per_sample, table(rows))
