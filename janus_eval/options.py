@@ -39,7 +39,7 @@ def parse_options(value: Any) -> list[str]:
     """`options` as the MMMU HF dataset stores it: a Python-literal list in a string."""
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return []
     try:
         parsed = ast.literal_eval(str(value))

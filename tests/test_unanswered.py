@@ -16,7 +16,15 @@ from janus_eval.judges.llm import LLMJudge
 from janus_eval.scoring import gqa, mmbench, mme, mmmu, mmvet, pope, seedbench
 
 SEED_OPTS = {"choice_a": "red", "choice_b": "green", "choice_c": "blue", "choice_d": "yellow"}
-MMB_OPTS = {"question": "q", "A": "cat", "B": "dog", "C": "cow", "D": "pig", "category": "c", "L2-category": "l"}
+MMB_OPTS = {
+    "question": "q",
+    "A": "cat",
+    "B": "dog",
+    "C": "cow",
+    "D": "pig",
+    "category": "c",
+    "L2-category": "l",
+}
 
 
 def _rows(task: str) -> list[dict]:
@@ -108,7 +116,9 @@ def test_mmvet_with_every_grading_failed_is_nan(tmp_path):
         {"question": "q", "answer": "go", "capability": "ocr", "prediction": None},  # never sent
     ]).assign(error=None)  # fmt: skip
     with ChatServer(lambda body, n: ("reply", "no idea")) as server:
-        judge = LLMJudge(model="grader", base_url=server.base_url, cache_path=tmp_path / "j.jsonl", backoff=0.01)
+        judge = LLMJudge(
+            model="grader", base_url=server.base_url, cache_path=tmp_path / "j.jsonl", backoff=0.01
+        )
         table = mmvet.score(frame, {"judge_retries": 1}, Judges(llm=judge, llm_runs=2)).table
         assert len(server.requests) == 4 and all("GARBAGE" in p for p in server.prompts())
     value, n = cell(table, "total")
@@ -127,11 +137,13 @@ def test_null_prediction_in_a_samples_file(cli, tmp_path):
     ]  # fmt: skip
     path = tmp_path / "pope.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    code, out, err = cli("score", "--task", "pope", path, "--output", tmp_path, "--run-id", "nulls")
+    code, _out, err = cli("score", "--task", "pope", path, "--output", tmp_path, "--run-id", "nulls")
     assert code == 0, err
     scores = pd.read_csv(tmp_path / "nulls" / "scores.csv", keep_default_na=False, na_values=[""])
     scores["subset"] = scores["subset"].fillna("")
     assert cell(scores, "errors") == (1.0, 3)
     assert cell(scores, "yes_ratio", "pooled") == (50.0, 2)  # the null is not a third "yes"
-    records = [json.loads(line) for line in (tmp_path / "nulls" / "pope" / "samples.jsonl").read_text().splitlines()]
+    records = [
+        json.loads(line) for line in (tmp_path / "nulls" / "pope" / "samples.jsonl").read_text().splitlines()
+    ]
     assert records[2]["prediction"] is None and records[2]["parsed"] is None and records[2]["score"] is None

@@ -20,8 +20,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..judges.llm import JudgeError
-from .base import Scored, answered, blank_unanswered, error_rows, percent, predictions, table, unanswered
 from ..options import choices_of, is_missing
+from .base import Scored, answered, blank_unanswered, error_rows, percent, predictions, table, unanswered
 from .choices import extract_choice
 
 ROTATION = 1_000_000

@@ -40,7 +40,9 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     per_sample = blank_unanswered(pd.DataFrame({"parsed": parsed, "score": correct}), records)
 
     ok = answered(records)
-    frame = pd.DataFrame({"category": ok["category"], "image": ok["question_id"], "correct": correct[ok.index]})
+    frame = pd.DataFrame(
+        {"category": ok["category"], "image": ok["question_id"], "correct": correct[ok.index]}
+    )
     rows = []
     subtotal = {}
     for cat, g in frame.groupby("category", sort=True):
@@ -120,7 +122,9 @@ def bootstrap(
     perception, cognition = total(PERCEPTION), total(COGNITION)
     out[("perception", "")], out[("cognition", "")] = perception, cognition
     out[("total", "")] = np.where(
-        np.isnan(perception) & np.isnan(cognition), np.nan, np.nan_to_num(perception) + np.nan_to_num(cognition)
+        np.isnan(perception) & np.isnan(cognition),
+        np.nan,
+        np.nan_to_num(perception) + np.nan_to_num(cognition),
     )
     out[("errors", "")] = weights @ (~ok).astype(float)
     return out

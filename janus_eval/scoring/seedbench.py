@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .base import Scored, answered, blank_unanswered, error_rows, percent, predictions, table
 from ..options import is_missing
+from .base import Scored, answered, blank_unanswered, error_rows, percent, predictions, table
 from .choices import extract_choice
 
 DIMENSIONS = {
