@@ -9,8 +9,9 @@ import json
 import pytest
 from llm_server import ChatServer
 
+from janus_eval.errors import UsageError
 from janus_eval.judges import Judges, make_llm_judge
-from janus_eval.judges.llm import JudgeError, LLMJudge
+from janus_eval.judges.llm import JudgeError, JudgeUnavailable, LLMJudge
 
 SECRET = "sk-test-5f3a9c1e-never-on-disk"
 
@@ -150,3 +151,78 @@ def test_make_llm_judge_from_options(tmp_path):
         "base_url": "http://127.0.0.1:9/v1",
         "api_key_env": "OPENAI_API_KEY",
     }
+
+
+# --- circuit breaker: a dead judge stops the command instead of costing minutes per sample ---------
+def dead_url() -> str:
+    with ChatServer(lambda body, n: ("reply", "x")) as server:
+        return server.base_url  # closed on exit: nothing listens on that port any more
+
+
+def assert_unavailable(err: JudgeUnavailable, url: str) -> None:
+    text = str(err)
+    assert isinstance(err, UsageError) and "\n" not in text
+    assert f"LLM judge grader-1 at {url} failed 3 requests in a row" in text and SECRET not in text
+
+
+def test_breaker_opens_after_three_unreachable_requests(tmp_path):
+    url = dead_url()
+    judge = LLMJudge(model="grader-1", base_url=url, cache_path=tmp_path / "c.jsonl", backoff=0.01, max_retries=1)
+    for i in range(2):  # one sample's failure each: scorers count these as judge errors
+        with pytest.raises(JudgeError) as err:
+            judge.ask(f"q{i}")
+        assert not isinstance(err.value, JudgeUnavailable)
+    with pytest.raises(JudgeUnavailable) as err:
+        judge.ask("q2")
+    assert_unavailable(err.value, url)
+    assert "cannot connect" in str(err.value) and judge.requests_sent == 6
+    with pytest.raises(JudgeUnavailable):  # open: later asks fail at once, sending nothing
+        judge.ask("q3")
+    assert judge.requests_sent == 6
+
+
+def test_breaker_opens_on_a_server_that_always_fails(tmp_path, monkeypatch):
+    waits = []
+    monkeypatch.setattr("janus_eval.judges.llm.time.sleep", waits.append)
+    with ChatServer(lambda body, n: ("status", 500)) as server:
+        judge = judge_for(server, tmp_path)  # the default 5 retries
+        for i in range(2):
+            with pytest.raises(JudgeError):
+                judge.ask(f"q{i}")
+        with pytest.raises(JudgeUnavailable) as err:
+            judge.ask("q2")
+        with pytest.raises(JudgeUnavailable):
+            judge.ask("q3")
+    assert_unavailable(err.value, server.base_url)
+    assert "HTTP 500" in str(err.value)
+    assert len(server.requests) == 3 * 6 and len(waits) == 3 * 5
+
+
+def test_breaker_counts_only_failures_in_a_row(tmp_path):
+    # every third prompt is answered: never three failures in a row
+    policy = lambda body, n: ("reply", "ok") if "fine" in body["messages"][0]["content"] else ("status", 503)
+    with ChatServer(policy) as server:
+        judge = judge_for(server, tmp_path, max_retries=0)
+        for i in range(9):
+            if i % 3 == 2:
+                assert judge.ask(f"fine {i}") == "ok"
+            else:
+                with pytest.raises(JudgeError) as err:
+                    judge.ask(f"q{i}")
+                assert not isinstance(err.value, JudgeUnavailable)
+    # a prompt-specific refusal (HTTP 400) says nothing about the judge: it never opens the breaker
+    with ChatServer(lambda body, n: ("status", 400)) as server:
+        judge = judge_for(server, tmp_path / "b")
+        for i in range(5):
+            with pytest.raises(JudgeError) as err:
+                judge.ask(f"q{i}")
+            assert not isinstance(err.value, JudgeUnavailable)
+    # a wrong model or URL (404) is the same for every prompt: it does
+    with ChatServer(lambda body, n: ("status", 404)) as server:
+        judge = judge_for(server, tmp_path / "c")
+        raised = []
+        for i in range(3):
+            with pytest.raises(JudgeError) as err:
+                judge.ask(f"q{i}")
+            raised.append(type(err.value))
+        assert raised == [JudgeError, JudgeError, JudgeUnavailable] and len(server.requests) == 3

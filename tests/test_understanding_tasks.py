@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from llm_server import ChatServer, mmvet_grader
 
+from janus_eval.errors import UsageError
+from janus_eval.judges import Judges
 from janus_eval.registry import resolve_tasks
 from janus_eval.runner import RunOptions, run
 
@@ -161,3 +163,49 @@ def test_score_mmvet_file_needs_a_judge(cli, tmp_path):
                                 "prediction": "a"}) + "\n")  # fmt: skip
     code, out, err = cli("score", "--task", "mmvet", path, "--output", tmp_path)
     assert code == 2 and "--judge-model" in err
+
+
+# --- a dead judge, unreadable values: one line and exit 2 -----------------------------------------
+def dead_url() -> str:
+    with ChatServer(lambda body, n: ("reply", "x")) as server:
+        return server.base_url  # closed on exit: nothing listens on that port any more
+
+
+def test_dead_judge_stops_the_run_with_one_line_and_keeps_the_answers(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr("janus_eval.judges.llm.time.sleep", lambda s: None)  # the default 5 retries, no waits
+    url = dead_url()
+    args = ["run", "--tasks", "mmvet", "--model", "janus-tiny", "--demo", "--output", tmp_path, "--no-progress",
+            "--judge-model", "grader-x", "--run-id", "r"]  # fmt: skip
+    code, out, err = cli(*args, "--judge-base-url", url)
+    assert code == 2
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"error: LLM judge grader-x at {url} failed 3 requests in a row (last: cannot connect")
+    assert "Traceback" not in err and not (tmp_path / "r" / "scores.csv").exists()
+    answered = read_records(tmp_path / "r", "mmvet")
+    assert len(answered) == DEMO_SIZES["mmvet"] and all(r["prediction"] is not None for r in answered)
+    # with the judge back, the same --run-id grades the kept answers without asking the model again
+    with ChatServer(mmvet_grader) as server:
+        code, out, err = cli(*args, "--judge-base-url", server.base_url)
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert manifest["tasks"]["mmvet"]["resumed_samples"] == DEMO_SIZES["mmvet"]
+    assert [r["prediction"] for r in read_records(tmp_path / "r", "mmvet")] == [r["prediction"] for r in answered]
+
+
+def test_score_file_with_a_failing_judge_is_a_usage_error(tmp_path, monkeypatch):
+    from janus_eval.judges.llm import LLMJudge
+    from janus_eval.registry import load_task
+    from janus_eval.runner import score_file
+
+    monkeypatch.setattr("janus_eval.judges.llm.time.sleep", lambda s: None)
+    path = tmp_path / "mmb.jsonl"
+    rows = [{"index": i, "question": "q", "A": "cat", "B": "dog", "C": "nan", "D": "nan", "answer": "A",
+             "category": "c", "L2-category": "l", "prediction": "something vague"} for i in range(5)]  # fmt: skip
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with ChatServer(lambda body, n: ("status", 500)) as server:
+        judges = Judges(llm=LLMJudge(model="grader-x", base_url=server.base_url, cache_path=tmp_path / "c.jsonl"))
+        with pytest.raises(UsageError) as err:
+            score_file(load_task("mmbench"), path, tmp_path / "out", "s", "external", judges)
+    assert f"LLM judge grader-x at {server.base_url} failed 3 requests in a row" in str(err.value)
+    assert len(server.requests) == 3 * 6  # three samples' tries, then nothing more
+    assert not (tmp_path / "out" / "s").exists()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .llm import DEFAULT_API_KEY_ENV, DEFAULT_BASE_URL, JudgeError, LLMJudge
+from .llm import DEFAULT_API_KEY_ENV, DEFAULT_BASE_URL, JudgeError, JudgeUnavailable, LLMJudge
 
 
 @dataclass
@@ -46,4 +46,4 @@ def make_llm_judge(
     )
 
 
-__all__ = ["JudgeError", "Judges", "LLMJudge", "make_llm_judge"]
+__all__ = ["JudgeError", "JudgeUnavailable", "Judges", "LLMJudge", "make_llm_judge"]

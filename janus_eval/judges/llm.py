@@ -13,6 +13,12 @@
   chat completion are retried with exponential backoff (honouring Retry-After);
   other HTTP errors (401, 404, 400 ...) fail at once. When the retries run out
   `JudgeError` is raised: scorers record it as `judge_error`, never as a score.
+- Circuit breaker: after `max_consecutive_failures` (3) requests in a row have
+  failed that way (no answer after the retries, or 401/403/404: a dead server, a
+  wrong URL, key or model), the judge is taken for unavailable: `JudgeUnavailable`
+  is raised then and on every later ask, without sending anything. It is a
+  `UsageError` too, which no scorer swallows: the command stops with one line
+  naming the URL and the model, and the answered samples stay in the run folder.
 """
 
 from __future__ import annotations
@@ -29,12 +35,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import UsageError
+
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
 
 
 class JudgeError(Exception):
-    """The judge gave no usable reply after its retries (the message never holds the key)."""
+    """The judge gave no usable reply after its retries (the message never holds the key).
+
+    `reason`: the short cause; `systemic`: whether it says the judge itself is unusable
+    (down, or a wrong URL/key/model) rather than refusing this one prompt (HTTP 400)."""
+
+    def __init__(self, message: str, *, reason: str = "", systemic: bool = True):
+        super().__init__(message)
+        self.reason = reason or message
+        self.systemic = systemic
+
+
+class JudgeUnavailable(JudgeError, UsageError):
+    """Several requests in a row failed: the judge is down or misconfigured. Scorers let it
+    pass (it is not one sample's failure) and the command line prints it and exits 2."""
+
+
+_CONFIG_STATUSES = (401, 403, 404)  # the same answer for every prompt: a wrong key, URL or model
 
 
 def default_cache_path() -> Path:
@@ -93,7 +117,10 @@ class LLMJudge:
     max_retries: int = 5  # retries after the first try
     backoff: float = 2.0  # first wait in seconds, doubled each retry
     max_backoff: float = 60.0
+    max_consecutive_failures: int = 3  # failed requests in a row (after retries) that stop the judge
     requests_sent: int = field(default=0, init=False)  # HTTP requests actually made (tests, logs)
+    _failures: int = field(default=0, init=False, repr=False)  # failed requests in a row
+    _last_failure: str = field(default="", init=False, repr=False)
     _cache: JudgeCache | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -125,9 +152,32 @@ class LLMJudge:
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        reply = self._request(prompt, temperature=temperature, max_tokens=max_tokens)
+        if self.unavailable:
+            raise self._unavailable()
+        try:
+            reply = self._request(prompt, temperature=temperature, max_tokens=max_tokens)
+        except JudgeError as exc:
+            if exc.systemic:
+                self._failures += 1
+                self._last_failure = exc.reason
+                if self.unavailable:
+                    raise self._unavailable() from None
+            raise
+        self._failures = 0
         self.cache.put(key, self.model, prompt, reply)
         return reply
+
+    @property
+    def unavailable(self) -> bool:
+        """True once `max_consecutive_failures` requests in a row have failed."""
+        return self._failures >= max(1, self.max_consecutive_failures)
+
+    def _unavailable(self) -> JudgeUnavailable:
+        return JudgeUnavailable(
+            f"LLM judge {self.model} at {self.base_url} failed {self._failures} requests in a row "
+            f"(last: {self._last_failure}); start the server or fix --judge-base-url / "
+            "--judge-model / the API key, then rerun: the answered samples are kept in the run folder"
+        )
 
     # --- transport ------------------------------------------------------
     def _request(self, prompt: str, *, temperature: float, max_tokens: int | None) -> str:
@@ -153,7 +203,8 @@ class LLMJudge:
                 time.sleep(wait)
         raise JudgeError(
             f"LLM judge {self.model} at {self.base_url} gave no usable reply after "
-            f"{self.max_retries + 1} tries (last: {last})"
+            f"{self.max_retries + 1} tries (last: {last})",
+            reason=last,
         )
 
     def _post_once(self, data: bytes) -> str:
@@ -175,7 +226,11 @@ class LLMJudge:
             if status == 429 or 500 <= status < 600:
                 raise _Retryable(f"HTTP {status}", retry_after) from None
             hint = " (is the API key variable set?)" if status in (401, 403) else ""
-            raise JudgeError(f"LLM judge {self.model} at {self.base_url}: HTTP {status}{hint}") from None
+            raise JudgeError(
+                f"LLM judge {self.model} at {self.base_url}: HTTP {status}{hint}",
+                reason=f"HTTP {status}{hint}",
+                systemic=status in _CONFIG_STATUSES,
+            ) from None
         except TimeoutError:
             raise _Retryable(f"timed out after {self.timeout:g}s") from None
         except urllib.error.URLError as exc:

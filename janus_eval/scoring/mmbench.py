@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..judges.llm import JudgeError
+from ..judges.llm import JudgeError, JudgeUnavailable
 from ..options import choices_of, is_missing
 from .base import Scored, answered, blank_unanswered, error_rows, percent, predictions, table, unanswered
 from .choices import extract_choice
@@ -99,6 +99,8 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
             try:
                 letter = ask_judge(judge, str(row.get("question", "")), choices, preds[i], tries)
                 by_judge += letter is not None
+            except JudgeUnavailable:
+                raise  # the judge is down: stop, rather than count every sample as a judge error
             except JudgeError:
                 judge_errors += 1
         parsed[i] = letter

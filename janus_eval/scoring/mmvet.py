@@ -24,7 +24,7 @@ import statistics
 import pandas as pd
 
 from ..errors import UsageError
-from ..judges.llm import JudgeError
+from ..judges.llm import JudgeError, JudgeUnavailable
 from .base import Scored, answered, error_rows, predictions, table
 
 FEW_SHOT = """Compare the ground truth and prediction from AI models, to give a correctness score for the prediction. <AND> in the ground truth means it is totally right only when all elements in the ground truth are present in the prediction, and <OR> means it is totally right when any one element in the ground truth is present in the prediction. The correctness score is 0.0 (totally wrong), 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, or 1.0 (totally right). Just complete the last space of the correctness score.
@@ -90,6 +90,8 @@ def grade(judge, prompt: str, *, run: int, retries: int, max_tokens: int | None)
             grade_ = parse_grade(reply)
             temperature += 0.5
         return grade_
+    except JudgeUnavailable:
+        raise  # the judge is down: stop, rather than count every sample as a judge error
     except JudgeError:
         return None
 
