@@ -125,6 +125,8 @@ def score_records(
         scored = get_scorer(task.scorer)(frame, {**task.scoring, **(extra or {})}, judges)
     except KeyError as exc:
         raise UsageError(f"task {task.name}: the samples have no column {exc}, which its scorer needs") from exc
+    except (ValueError, TypeError) as exc:  # a value the scorer cannot read
+        raise UsageError(f"task {task.name}: its scorer cannot use the samples or settings: {exc}") from exc
     for col in scored.per_sample.columns:
         frame[col] = scored.per_sample[col]
     frame = frame.astype(object).where(frame.notna(), None)

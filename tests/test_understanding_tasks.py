@@ -209,3 +209,24 @@ def test_score_file_with_a_failing_judge_is_a_usage_error(tmp_path, monkeypatch)
     assert f"LLM judge grader-x at {server.base_url} failed 3 requests in a row" in str(err.value)
     assert len(server.requests) == 3 * 6  # three samples' tries, then nothing more
     assert not (tmp_path / "out" / "s").exists()
+
+
+def test_non_numeric_mmbench_index_names_the_column(cli, tmp_path):
+    path = tmp_path / "mmb.jsonl"
+    row = {"question": "q", "A": "cat", "B": "dog", "answer": "A", "category": "c", "prediction": "A"}
+    path.write_text(json.dumps({**row, "index": 0}) + "\n" + json.dumps({**row, "index": "q-17"}) + "\n")
+    code, out, err = cli("score", "--task", "mmbench", path, "--output", tmp_path, "--run-id", "bad")
+    assert code == 2 and "Traceback" not in err
+    (line,) = err.strip().splitlines()
+    assert "column `index`" in line and "'q-17'" in line and "fix the samples file" in line
+
+
+def test_scorer_value_errors_become_usage_errors_naming_the_task():
+    from janus_eval.registry import load_task
+    from janus_eval.runner import score_records
+
+    records = [{"sample_id": "0", "index": 0, "question": "q", "A": "cat", "B": "dog", "answer": "A",
+                "category": "c", "prediction": "a cat, I think"}]  # fmt: skip
+    with pytest.raises(UsageError) as err:  # int("many") inside the scorer: a ValueError
+        score_records(load_task("mmbench"), records, Judges(llm=object()), {"judge_tries": "many"})
+    assert str(err.value).startswith("task mmbench: its scorer cannot use the samples or settings: invalid literal")

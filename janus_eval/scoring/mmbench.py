@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..errors import UsageError
 from ..judges.llm import JudgeError, JudgeUnavailable
 from ..options import choices_of, is_missing
 from .base import Scored, answered, blank_unanswered, error_rows, percent, predictions, table, unanswered
@@ -60,6 +61,19 @@ def ask_judge(judge, question: str, choices: dict[str, str], answer: str, tries:
         if reply.strip().upper().startswith("Z"):
             return None
     return None
+
+
+def question_index(values: pd.Series) -> pd.Series:
+    """MMBench's `index` as integers; anything else is a UsageError naming the column."""
+    index = pd.to_numeric(values, errors="coerce")
+    bad = index.isna() | (index % 1 != 0)
+    if bad.any():
+        raise UsageError(
+            f"mmbench: column `index` must hold MMBench's whole-number question index (rotations add "
+            f"multiples of {ROTATION}); {int(bad.sum())} record(s) do not, e.g. {values[bad].iloc[0]!r}: "
+            "fix the samples file"
+        )
+    return index.astype("int64")
 
 
 def _accuracy_rows(metric: str, frame: pd.DataFrame, circular: bool) -> list[tuple[str, str, float, int]]:
@@ -109,7 +123,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     correct = (parsed_s == labels).astype(float)
     per_sample = blank_unanswered(pd.DataFrame({"parsed": parsed_s, "score": correct}), records)
 
-    index = pd.to_numeric(records["index"], errors="raise").astype("int64")
+    index = question_index(records["index"])
     frame = pd.DataFrame(
         {
             "group": index % ROTATION,
