@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import pandas as pd
 import typer
@@ -27,6 +27,14 @@ def summary(scores: pd.DataFrame) -> str:
 
 
 JUDGE_HELP = "OpenAI-compatible chat model that grades MM-Vet and matches MMBench answers."
+# the LLM judge's options, shared by `run` and `score`
+JudgeModel = Annotated[Optional[str], typer.Option("--judge-model", help=JUDGE_HELP)]
+JudgeBaseUrl = Annotated[Optional[str], typer.Option("--judge-base-url", help="Judge endpoint (default OpenAI's).")]
+JudgeApiKeyEnv = Annotated[
+    Optional[str],
+    typer.Option("--judge-api-key-env", help="Variable holding the judge's API key (default OPENAI_API_KEY)."),
+]
+JudgeRuns = Annotated[Optional[int], typer.Option("--judge-runs", min=1, help="MM-Vet grading runs averaged.")]
 
 
 def make_judges(
@@ -86,12 +94,10 @@ def run(
     workers: Optional[int] = typer.Option(
         None, "--workers", min=0, help="Data workers decoding images ahead of the model (default: 4 on CUDA, 0 on CPU)."
     ),
-    judge_model: Optional[str] = typer.Option(None, "--judge-model", help=JUDGE_HELP),
-    judge_base_url: Optional[str] = typer.Option(None, "--judge-base-url", help="Judge endpoint (default OpenAI's)."),
-    judge_api_key_env: Optional[str] = typer.Option(
-        None, "--judge-api-key-env", help="Variable holding the judge's API key (default OPENAI_API_KEY)."
-    ),
-    judge_runs: Optional[int] = typer.Option(None, "--judge-runs", min=1, help="MM-Vet grading runs averaged."),
+    judge_model: JudgeModel = None,
+    judge_base_url: JudgeBaseUrl = None,
+    judge_api_key_env: JudgeApiKeyEnv = None,
+    judge_runs: JudgeRuns = None,
     cfg: Optional[float] = typer.Option(None, "--cfg", help="Generation: CFG weight (official default 5)."),
     temperature: Optional[float] = typer.Option(None, "--temperature", help="Generation: temperature (default 1.0)."),
     images_per_prompt: Optional[int] = typer.Option(
@@ -135,12 +141,10 @@ def score(
     output: Path = typer.Option(Path("results"), "--output", help="Results folder; the run goes in OUTPUT/RUN_ID."),
     run_id: Optional[str] = typer.Option(None, "--run-id", help="Name of the run folder."),
     model: str = typer.Option("external", "--model", help="Which model made the predictions (for the paper column)."),
-    judge_model: Optional[str] = typer.Option(None, "--judge-model", help=JUDGE_HELP),
-    judge_base_url: Optional[str] = typer.Option(None, "--judge-base-url", help="Judge endpoint (default OpenAI's)."),
-    judge_api_key_env: Optional[str] = typer.Option(
-        None, "--judge-api-key-env", help="Variable holding the judge's API key (default OPENAI_API_KEY)."
-    ),
-    judge_runs: Optional[int] = typer.Option(None, "--judge-runs", min=1, help="MM-Vet grading runs averaged."),
+    judge_model: JudgeModel = None,
+    judge_base_url: JudgeBaseUrl = None,
+    judge_api_key_env: JudgeApiKeyEnv = None,
+    judge_runs: JudgeRuns = None,
     dpg_csv: Optional[Path] = typer.Option(None, "--dpg-csv", help=DPG_CSV_HELP),
     vqa_model: Optional[str] = typer.Option(None, "--vqa-model", help=VQA_HELP),
     official_quirks: bool = typer.Option(False, "--official-quirks", help=QUIRKS_HELP),

@@ -226,3 +226,28 @@ def test_breaker_counts_only_failures_in_a_row(tmp_path):
                 judge.ask(f"q{i}")
             raised.append(type(err.value))
         assert raised == [JudgeError, JudgeError, JudgeUnavailable] and len(server.requests) == 3
+
+
+def test_run_and_score_share_one_definition_of_the_judge_options():
+    import inspect
+
+    import typer.main
+
+    from janus_eval import cli
+
+    commands = typer.main.get_command(cli.app).commands
+
+    def judge_options(name: str) -> dict:
+        return {
+            p.opts[0]: (p.help, str(p.bare_type), p.min, p.default)
+            for p in commands[name].params
+            if p.name.startswith("judge_")
+        }
+
+    run, score = judge_options("run"), judge_options("score")
+    assert run == score
+    assert set(run) == {"--judge-model", "--judge-base-url", "--judge-api-key-env", "--judge-runs"}
+    assert run["--judge-runs"][2] == 1 and run["--judge-model"][0] == cli.JUDGE_HELP
+    source = inspect.getsource(cli)
+    for flag in run:  # defined once, used by both commands
+        assert source.count(f'"{flag}"') == 1, flag
