@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from run_builders import (
+    GOLDEN,
     MME_GOLDEN,
     POPE_GOLDEN,
     generation_run,
@@ -21,7 +22,7 @@ from run_builders import (
 
 from janus_eval.compare import _counts, _per_resample, compare
 from janus_eval.errors import UsageError
-from janus_eval.scoring import mme, pope
+from janus_eval.scoring import gqa, mmbench, mme, mmmu, pope, seedbench
 
 
 @pytest.fixture(scope="module")
@@ -155,25 +156,110 @@ def test_partial_overlap_is_compared_on_shared_ids_with_a_note(runs, tmp_path):
     assert (result.rows["delta"].fillna(0) == 0).all() and result.exit_code == 0
 
 
-@pytest.mark.parametrize("module, path", [(pope, POPE_GOLDEN), (mme, MME_GOLDEN)])
-def test_fast_path_equals_the_scorer_on_every_resample(module, path):
+def gqa_rows(rng: np.random.Generator) -> list[dict]:
+    words = ["red", "blue", "left", "right", "yes", "no"]
+    rows = []
+    for _ in range(240):
+        answer = str(rng.choice(words))
+        pred = rng.choice([answer, answer.capitalize() + ".", str(rng.choice(words)), f"a {answer} one"])
+        rows.append({"question": "q", "answer": answer, "prediction": str(pred)})
+    return rows
+
+
+def seedbench_rows(rng: np.random.Generator) -> list[dict]:
+    opts = {"choice_a": "red", "choice_b": "green", "choice_c": "blue", "choice_d": "yellow"}
+    forms = [
+        "{l}",
+        "({l})",
+        "{l}.",
+        "{t}",
+        "The answer is {l} as the picture shows plainly",
+        "no idea",
+        "A or B",
+    ]
+    rows = []
+    for k in range(300):
+        letter = "ABCD"[int(rng.integers(4))]
+        guess = "ABCD"[int(rng.integers(4))] if rng.random() < 0.4 else letter
+        text = opts["choice_" + guess.lower()]
+        rows.append({**opts, "question_id": str(k), "answer": letter, "question_type_id": int(rng.integers(1, 10)),
+                     "data_type": "image" if rng.random() < 0.95 else "video",
+                     "prediction": str(rng.choice(forms)).format(l=guess, t=text)})  # fmt: skip
+    return rows
+
+
+def mmbench_rows(rng: np.random.Generator) -> list[dict]:
+    rows = []
+    for q in range(90):
+        n_opts, n_rot = int(rng.integers(2, 5)), int(rng.integers(1, 5))  # some questions not circular
+        opts = [f"option {q}-{k}" for k in range(n_opts)]
+        answer = int(rng.integers(n_opts))
+        category = ["cat_a", "cat_b", "cat_c", "nan"][q % 4]
+        for r in range(n_rot):
+            rot = [opts[(k + r) % n_opts] for k in range(n_opts)] + ["nan"] * (4 - n_opts)
+            letter = "ABCD"[(answer - r) % n_opts]
+            pred = (
+                letter if rng.random() < 0.7 else str(rng.choice(["A", "B", "C", "D", "Z", "unsure", rot[0]]))
+            )
+            rows.append({"index": q + r * 1_000_000, "question": "q", "A": rot[0], "B": rot[1], "C": rot[2],
+                         "D": rot[3], "answer": letter, "category": category, "L2-category": ["l2_x", "l2_y"][q % 2],
+                         "prediction": pred})  # fmt: skip
+    return rows
+
+
+FRAMES = {
+    "pope": lambda rng: read_jsonl(POPE_GOLDEN),
+    "mme": lambda rng: read_jsonl(MME_GOLDEN),
+    "mmmu": lambda rng: read_jsonl(GOLDEN / "mmmu" / "llava1.5-13b.samples.jsonl"),
+    "gqa": gqa_rows,
+    "seedbench": seedbench_rows,
+    "mmbench": mmbench_rows,
+}
+MODULES = {"pope": pope, "mme": mme, "mmmu": mmmu, "gqa": gqa, "seedbench": seedbench, "mmbench": mmbench}
+
+
+@pytest.mark.parametrize("task", list(FRAMES))
+def test_fast_path_equals_the_scorer_on_every_resample(task):
     """The vectorised bootstrap gives exactly what `score` gives on each resampled frame
-    (F1 from confusion counts, MME's acc+ over an image's drawn questions), errors included."""
-    frame = pd.DataFrame(read_jsonl(path))
+    (F1 from confusion counts, MME's acc+ over an image's drawn questions, MMBench's circular
+    questions over their drawn rotations, MMMU's random picks replayed in the official order),
+    errored and null predictions included."""
+    module = MODULES[task]
+    frame = pd.DataFrame(FRAMES[task](np.random.default_rng(3)))
     frame["error"] = None
-    frame.loc[[3, 10], "error"] = "unreadable image"
+    frame.loc[[3, 10, 11], "error"] = "unreadable image"
+    frame.loc[20, "prediction"] = None  # a null prediction: unanswered too
     frame["error"] = frame["error"].astype(object).where(frame["error"].notna(), None)
     counts = _counts(len(frame), 25, np.random.default_rng(7))[0]
     fast = module.bootstrap(frame, {}, counts)
     slow = _per_resample(module.score)(frame, {}, counts)
-    assert set(fast) == set(slow)
+    assert set(slow) <= set(fast)
+    for key in set(fast) - set(slow):  # a subset no resample drew: NaN throughout
+        assert np.isnan(fast[key]).all(), key
     for key in slow:
         np.testing.assert_array_equal(fast[key], slow[key], err_msg=str(key))
     # and on the full set (every count 1) it is the scorer's own table
     table = module.score(frame, {}, None).table
     ones = module.bootstrap(frame, {}, np.ones((1, len(frame)), dtype=np.int32))
+    assert set(ones) == set(zip(table["metric"], table["subset"]))
     for m, s, v in zip(table["metric"], table["subset"], table["value"]):
-        assert ones[(m, s)][0] == v
+        np.testing.assert_array_equal(ones[(m, s)], [v], err_msg=str((m, s)))
+
+
+def test_mmmu_fast_path_replays_the_random_picks():
+    """A resample that draws an unparsed question twice makes two picks, as `score` would."""
+    frame = pd.DataFrame([
+        {"id": f"validation_Art_{k}", "question_type": "multiple-choice", "options": "['a', 'b', 'c', 'd']",
+         "answer": "A", "prediction": "no idea", "error": None}
+        for k in range(1, 7)
+    ])  # fmt: skip
+    counts = np.array([[6, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 6], [1, 1, 1, 1, 1, 1]], dtype=np.int32)
+    fast = mmmu.bootstrap(frame, {}, counts)
+    slow = _per_resample(mmmu.score)(frame, {}, counts)
+    np.testing.assert_array_equal(fast[("accuracy", "")], slow[("accuracy", "")])
+    assert fast[("unparsed", "")].tolist() == [6, 6, 6]
+    copies = mmmu.score(frame.iloc[[0] * 6].reset_index(drop=True), {}, None).per_sample["parsed"]
+    assert len(set(copies)) > 1  # six picks, not one pick repeated
 
 
 def test_resample_counts_draw_n_with_replacement():

@@ -20,12 +20,18 @@ an external samples file) — are one case, decided once here (`unanswered`):
 they are left out of every metric (`answered`), counted in the `errors` row
 (`error_rows`), and their `parsed`/`score` are None (`blank_unanswered`). A
 metric over no samples is NaN with n = 0 (`percent`), never a silent 0.
+
+A scorer may also offer `bootstrap(records, settings, counts)`: the table's
+values on many resamples at once (`counts[b, i]`: how often record i is drawn in
+resample b), equal to what `score` gives on each resampled frame — the fast path
+of `janus-eval compare`. `resampled_percent` and `resampled_count` are its parts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 TABLE_COLUMNS = ["metric", "subset", "value", "n"]
@@ -83,3 +89,19 @@ def percent(values) -> float:
     """100 x the mean of 0/1 (or graded) values; NaN when there are none (never a silent 0)."""
     values = pd.Series(values, dtype=float)
     return 100 * float(values.mean()) if len(values) else float("nan")
+
+
+def resampled_count(counts: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """Per resample: how many drawn records have `member` (bool or 0/1 per record)."""
+    return counts.astype(float) @ np.asarray(member, dtype=float)
+
+
+def resampled_percent(counts: np.ndarray, member: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    """Per resample: 100 x the mean of 0/1 `correct` over the drawn records in `member`,
+    computed as `percent` does (100 x right / drawn, exact on whole counts); NaN where
+    none is drawn."""
+    member = np.asarray(member, dtype=bool)
+    drawn = resampled_count(counts, member)
+    right = resampled_count(counts, member & (np.asarray(correct, dtype=float) == 1.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(drawn > 0, 100 * (right / drawn), np.nan)

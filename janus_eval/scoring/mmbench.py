@@ -17,12 +17,24 @@ percent.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
 from ..judges.llm import JudgeError, JudgeUnavailable
 from ..options import choices_of, is_missing
-from .base import Scored, answered, blank_unanswered, error_rows, percent, predictions, table, unanswered
+from .base import (
+    Scored,
+    answered,
+    blank_unanswered,
+    error_rows,
+    percent,
+    predictions,
+    resampled_count,
+    resampled_percent,
+    table,
+    unanswered,
+)
 from .choices import extract_choice
 
 ROTATION = 1_000_000
@@ -97,8 +109,9 @@ def _accuracy_rows(metric: str, frame: pd.DataFrame, circular: bool) -> list[tup
     return rows
 
 
-def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
-    settings = settings or {}
+def _parse(records: pd.DataFrame, settings: dict, judges) -> tuple[pd.Series, pd.Series, int, int]:
+    """Each row's letter (None: unparsed), whether it is right (0/1), and how many letters
+    the judge gave and how many of its asks failed."""
     judge = getattr(judges, "llm", None) if settings.get("use_judge", True) else None
     tries = int(settings.get("judge_tries", 3))
     preds = predictions(records)
@@ -120,9 +133,11 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
         parsed[i] = letter
     parsed_s = pd.Series(parsed, index=records.index, dtype=object)
     labels = records["answer"].astype(str).str.strip().str.upper()
-    correct = (parsed_s == labels).astype(float)
-    per_sample = blank_unanswered(pd.DataFrame({"parsed": parsed_s, "score": correct}), records)
+    return parsed_s, (parsed_s == labels).astype(float), by_judge, judge_errors
 
+
+def _questions(records: pd.DataFrame, correct: pd.Series) -> pd.DataFrame:
+    """One row per record: group (the question), original (not a rotation), correct, category, l2."""
     index = question_index(records["index"])
     frame = pd.DataFrame(
         {
@@ -136,6 +151,15 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     )
     for col in ("category", "l2"):
         frame[col] = frame[col].map(lambda v: None if is_missing(v) else str(v))
+    return frame
+
+
+def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
+    parsed_s, correct, by_judge, judge_errors = _parse(records, settings or {}, judges)
+    per_sample = blank_unanswered(pd.DataFrame({"parsed": parsed_s, "score": correct}), records)
+
+    errored = unanswered(records)
+    frame = _questions(records, correct)
     # a question one of whose rotations the model could not be asked is left out of circular
     bad_groups = set(frame.loc[errored, "group"])
     circ = frame[~frame["group"].isin(bad_groups)]
@@ -151,3 +175,61 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     ]
     rows += error_rows(records)
     return Scored(per_sample, table(rows))
+
+
+def _circular(
+    counts: np.ndarray, codes: np.ndarray, rows: np.ndarray, wrong: np.ndarray, spoiled: np.ndarray
+) -> np.ndarray:
+    """Circular accuracy over the records `rows` per resample: a question (`codes`) counts
+    when one of its rows is drawn and none of its rotations that the model could not be
+    asked (`spoiled[b, code]`: such rotations drawn), and is right when no drawn row is wrong."""
+    if not len(rows):
+        return np.full(len(counts), np.nan)
+    rows = rows[np.argsort(codes[rows], kind="stable")]
+    starts = np.flatnonzero(np.r_[True, np.diff(codes[rows]) != 0])
+    drawn = np.add.reduceat(counts[:, rows], starts, axis=1)
+    wrong_drawn = np.add.reduceat(counts[:, rows] * wrong[rows], starts, axis=1)
+    counted = (drawn > 0) & (spoiled[:, codes[rows][starts]] == 0)
+    n = counted.sum(axis=1)
+    hits = (counted & (wrong_drawn == 0)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, 100 * (hits / n), np.nan)
+
+
+def bootstrap(
+    records: pd.DataFrame, settings: dict | None, counts: np.ndarray
+) -> dict[tuple[str, str], np.ndarray]:
+    """`score`'s values (without a judge, as `compare` rescores) on many resamples at once
+    (`counts[b, i]`: draws of record i in resample b). The answers are parsed once; plain
+    accuracy weighs the originals' correctness, circular accuracy groups the drawn rows by
+    question (`index` % 1,000,000): a question is right when every drawn rotation is, and
+    left out when a drawn rotation could not be asked. A subset with nothing drawn is NaN."""
+    parsed, correct, _, _ = _parse(records, settings or {}, None)
+    frame = _questions(records, correct)
+    missing = unanswered(records).to_numpy()
+    right = correct.to_numpy()
+    original = frame["original"].to_numpy()
+    codes = pd.factorize(frame["group"])[0]
+    weights = counts.astype(float)
+    spoiled = np.zeros((len(counts), codes.max() + 1 if len(codes) else 0))  # per question: unasked drawn
+    np.add.at(spoiled.T, codes[missing], weights[:, missing].T)
+    wrong = (right != 1.0).astype(float)
+    out: dict[tuple[str, str], np.ndarray] = {}
+    subsets: list[tuple[str, str, np.ndarray]] = [("", "", np.ones(len(frame), bool))]
+    for column, suffix in (("category", ""), ("l2", "_l2")):
+        values = frame[column].to_numpy(dtype=object)
+        for name in sorted({v for v in values[~missing] if pd.notna(v)}):
+            subsets.append((suffix, name, values == name))
+    for suffix, name, member in subsets:
+        plain = member & ~missing & original
+        if plain.any() or not name:
+            out[("accuracy" + suffix, name)] = resampled_percent(counts, plain, right)
+    for suffix, name, member in subsets:
+        out[("circular_accuracy" + suffix, name)] = _circular(
+            weights, codes, np.flatnonzero(member & ~missing), wrong, spoiled
+        )
+    zero = np.zeros(len(counts))
+    out[("unparsed", "")] = resampled_count(counts, ~missing & parsed.isna().to_numpy())
+    out[("judge_matched", "")], out[("judge_error", "")] = zero, zero.copy()
+    out[("errors", "")] = resampled_count(counts, missing)
+    return out

@@ -25,12 +25,23 @@ from __future__ import annotations
 import ast
 import random
 import re
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..options import letters, parse_options
-from .base import Scored, answered, error_rows, percent, predictions, table, unanswered
+from .base import (
+    Scored,
+    answered,
+    error_rows,
+    percent,
+    predictions,
+    resampled_count,
+    table,
+    unanswered,
+)
 
 SEED = 42
 
@@ -207,37 +218,65 @@ def _official_order(records: pd.DataFrame) -> list:
     )
 
 
-def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
-    settings = settings or {}
-    rng = random.Random(int(settings.get("seed", SEED)))
+@dataclass
+class _Read:
+    """Each record's reading, in the records' order. `picks[k]` > 0: a multiple-choice
+    answer naming no option, settled by a random pick among that many options."""
+
+    parsed: list[str | None]
+    correct: list[float | None]  # None: unanswered, or waiting for its random pick
+    picks: list[int]
+    golds: list[str | list[str]]
+    unparsed: np.ndarray  # counted in the `unparsed` row: random picks, and no option to pick
+
+
+def _read(records: pd.DataFrame) -> _Read:
     preds = predictions(records)
     errored = unanswered(records)
-    parsed: dict = {}
-    correct: dict = {}
-    guessed: dict = {}
-    for i in _official_order(records):
+    out = _Read([], [], [], [], np.zeros(len(records), bool))
+    for k, i in enumerate(records.index):
         row = records.loc[i]
         gold = parse_answer(row["answer"])
-        guessed[i] = False
+        parsed: str | None = None
+        correct: float | None = None
+        picks = 0
         if errored[i]:
-            parsed[i], correct[i] = None, None
-            continue
-        if str(row.get("question_type", "multiple-choice")) == "multiple-choice":
+            pass
+        elif str(row.get("question_type", "multiple-choice")) == "multiple-choice":
             options = parse_options(row.get("options"))
             letter = parse_multi_choice(preds[i], options)
             if letter is None and options:
-                letter = rng.choice(letters(len(options)))
-                guessed[i] = True
-            parsed[i] = letter if not guessed[i] else f"random:{letter}"
-            correct[i] = float(letter is not None and eval_multi_choice(gold, letter))
-            guessed[i] = guessed[i] or letter is None
+                picks = len(options)
+            else:
+                parsed, correct = letter, float(letter is not None and eval_multi_choice(gold, letter))
+            out.unparsed[k] = letter is None
         else:
             cands = parse_open(preds[i])
-            parsed[i] = "; ".join(str(c) for c in cands)
-            correct[i] = float(eval_open(gold, cands))
+            parsed, correct = "; ".join(str(c) for c in cands), float(eval_open(gold, cands))
+        out.parsed.append(parsed)
+        out.correct.append(correct)
+        out.picks.append(picks)
+        out.golds.append(gold)
+    return out
+
+
+def _pick_order(records: pd.DataFrame, read: _Read) -> list[int]:
+    """Positions of the records that need a random pick, in the order the official run draws them."""
+    position = {i: k for k, i in enumerate(records.index)}
+    return [position[i] for i in _official_order(records) if read.picks[position[i]]]
+
+
+def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
+    rng = random.Random(int((settings or {}).get("seed", SEED)))
+    read = _read(records)
+    parsed, correct = list(read.parsed), list(read.correct)
+    for k in _pick_order(records, read):
+        letter = rng.choice(letters(read.picks[k]))
+        parsed[k], correct[k] = f"random:{letter}", float(eval_multi_choice(read.golds[k], letter))
     per_sample = pd.DataFrame(
-        {"parsed": pd.Series(parsed, dtype=object), "score": pd.Series(correct, dtype=float)}
-    ).reindex(records.index)
+        {"parsed": pd.Series(parsed, index=records.index, dtype=object),
+         "score": pd.Series(correct, index=records.index, dtype=float)}
+    )  # fmt: skip
 
     ok = answered(records).index
     frame = pd.DataFrame(
@@ -246,13 +285,60 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     frame["discipline"] = frame["subject"].map(DISCIPLINE_OF)
     n = len(frame)
     rows = [("accuracy", "", percent(frame["correct"]), n)]
-    for subject in sorted(frame["subject"].unique(), key=lambda s: (s not in SUBJECT_ORDER, s)):
+    for subject in sorted(frame["subject"].unique(), key=_subject_order):
         sub = frame[frame["subject"] == subject]
         rows.append(("accuracy", subject, 100 * sub["correct"].mean(), len(sub)))
     for discipline in DISCIPLINES:
         sub = frame[frame["discipline"] == discipline]
         if len(sub):
             rows.append(("discipline_accuracy", discipline, 100 * sub["correct"].mean(), len(sub)))
-    rows.append(("unparsed", "", float(sum(guessed[i] for i in ok)), n))
+    unparsed = pd.Series(read.unparsed, index=records.index)
+    rows.append(("unparsed", "", float(unparsed[ok].sum()), n))
     rows += error_rows(records)
     return Scored(per_sample, table(rows))
+
+
+def _subject_order(subject: str) -> tuple[bool, str]:
+    return subject not in SUBJECT_ORDER, subject
+
+
+def bootstrap(
+    records: pd.DataFrame, settings: dict | None, counts: np.ndarray
+) -> dict[tuple[str, str], np.ndarray]:
+    """`score`'s values on many resamples at once (`counts[b, i]`: draws of record i in
+    resample b). The answers are parsed once; the random picks are replayed per resample
+    in the official order with each record's copies side by side (as `score` meets them on
+    the resampled frame), so the values equal `score`'s exactly. A subset with nothing
+    drawn is NaN."""
+    seed = int((settings or {}).get("seed", SEED))
+    read = _read(records)
+    missing = unanswered(records).to_numpy()
+    weights = counts.astype(float)
+    fixed = np.array([c if c is not None else 0.0 for c in read.correct])
+    picked = np.zeros_like(weights)  # right random picks per resample and record
+    order = _pick_order(records, read)
+    for b in range(len(counts)):
+        rng = random.Random(seed)
+        for k in order:
+            options = letters(read.picks[k])
+            for _ in range(int(counts[b, k])):
+                picked[b, k] += eval_multi_choice(read.golds[k], rng.choice(options))
+    subjects = records["id"].astype(str).map(subject_of).to_numpy()
+    disciplines = np.array([DISCIPLINE_OF.get(s) for s in subjects], dtype=object)
+
+    def accuracy(member: np.ndarray) -> np.ndarray:
+        member = member & ~missing
+        drawn = weights @ member
+        right = weights @ (member * fixed) + picked @ member
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(drawn > 0, 100 * (right / drawn), np.nan)
+
+    out = {("accuracy", ""): accuracy(np.ones(len(records), bool))}
+    for subject in sorted(set(subjects[~missing]), key=_subject_order):
+        out[("accuracy", subject)] = accuracy(subjects == subject)
+    for discipline in DISCIPLINES:
+        if (disciplines[~missing] == discipline).any():
+            out[("discipline_accuracy", discipline)] = accuracy(disciplines == discipline)
+    out[("unparsed", "")] = resampled_count(counts, read.unparsed & ~missing)
+    out[("errors", "")] = resampled_count(counts, missing)
+    return out

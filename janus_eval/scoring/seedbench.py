@@ -12,10 +12,22 @@ scorer, are left out of the metrics.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..options import is_missing
-from .base import Scored, answered, blank_unanswered, error_rows, percent, predictions, table
+from .base import (
+    Scored,
+    answered,
+    blank_unanswered,
+    error_rows,
+    percent,
+    predictions,
+    resampled_count,
+    resampled_percent,
+    table,
+    unanswered,
+)
 from .choices import extract_choice
 
 DIMENSIONS = {
@@ -44,7 +56,8 @@ def dimension_name(type_id) -> str:
     return f"{tid} {DIMENSIONS.get(tid, 'unknown')}"
 
 
-def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
+def _parse(records: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The letter read from each answer (None: unparsed) and whether it is right (0/1)."""
     preds = predictions(records)
     parsed = pd.Series(
         [extract_choice(preds[i], row_choices(records.loc[i])) for i in records.index],
@@ -52,7 +65,15 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
         dtype=object,
     )
     labels = records["answer"].astype(str).str.strip().str.upper()
-    correct = (parsed == labels).astype(float)
+    return parsed, (parsed == labels).astype(float)
+
+
+def _dimension_order(name: str) -> tuple[int, str]:
+    return len(name.split()[0]), name
+
+
+def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
+    parsed, correct = _parse(records)
     per_sample = blank_unanswered(pd.DataFrame({"parsed": parsed, "score": correct}), records)
 
     ok = answered(records)
@@ -62,9 +83,31 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     rows = [("accuracy", "", percent(correct[idx]), len(idx))]
     if "question_type_id" in ok:
         dims = ok["question_type_id"].map(dimension_name)
-        for name in sorted(dims.unique(), key=lambda s: (len(s.split()[0]), s)):
+        for name in sorted(dims.unique(), key=_dimension_order):
             sub = dims.index[dims == name]
             rows.append(("accuracy", name, percent(correct[sub]), len(sub)))
     rows.append(("unparsed", "", float(parsed[idx].isna().sum()), len(idx)))
     rows += error_rows(records)
     return Scored(per_sample, table(rows))
+
+
+def bootstrap(
+    records: pd.DataFrame, settings: dict | None, counts: np.ndarray
+) -> dict[tuple[str, str], np.ndarray]:
+    """`score`'s values on many resamples at once (`counts[b, i]`: draws of record i in
+    resample b): the answers are parsed once, each resample weighs their correctness
+    (the fast path of `compare`). A dimension none of whose questions is drawn is NaN."""
+    parsed, correct = _parse(records)
+    missing = unanswered(records).to_numpy()
+    ok = ~missing
+    if "data_type" in records:
+        ok &= (records["data_type"].astype(str) == "image").to_numpy()
+    right = correct.to_numpy()
+    out = {("accuracy", ""): resampled_percent(counts, ok, right)}
+    if "question_type_id" in records:
+        dims = records["question_type_id"].map(dimension_name).to_numpy()
+        for name in sorted(set(dims[ok]), key=_dimension_order):
+            out[("accuracy", name)] = resampled_percent(counts, ok & (dims == name), right)
+    out[("unparsed", "")] = resampled_count(counts, ok & parsed.isna().to_numpy())
+    out[("errors", "")] = resampled_count(counts, missing)
+    return out
