@@ -3,9 +3,11 @@ real browser (headless Chromium) renders it."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -33,11 +35,27 @@ BREAK = "a | pipe [link](javascript:alert(1)) **bold**\nsecond line </td></tr></
 PAYLOADS = [SCRIPT, IMG, BREAK]
 EVIL_MODEL = "evil<script>window.pwned=1</script>"
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NO_CHROMIUM = (
     "headless Chromium is not installed; install it with "
     "`apt-get update && apt-get install -y chromium` (.ci/run does)"
 )
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="module")
+def browser() -> str:
+    """The Chromium binary. Without one the browser tests skip on a workstation, but fail where
+    the CI variable is set: .ci/run installs Chromium, so a CI without it must not pass silently.
+    (Module-scoped and named first, so it decides before the report is built.)"""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if in_ci():
+            pytest.fail(f"CI is set but {NO_CHROMIUM}", pytrace=False)
+        pytest.skip(NO_CHROMIUM)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -167,18 +185,17 @@ def test_html_has_every_section(report):
 
 
 # --- the HTML in a real browser --------------------------------------------------------------------
-def chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+def chromium(binary: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
            "--disable-component-update", "--disable-sync", "--no-first-run", "--mute-audio",
            f"--user-data-dir={tmp / 'profile'}", *args]  # fmt: skip
     return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=180)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
-def test_browser_renders_tables_and_images(report, tmp_path):
+def test_browser_renders_tables_and_images(browser, report, tmp_path):
     shot = tmp_path / "shot.png"
     url = (report["out"] / "leaderboard.html").as_uri()
-    done = chromium(tmp_path, "--window-size=1280,3000", "--hide-scrollbars", f"--screenshot={shot}", url)
+    done = chromium(browser, tmp_path, "--window-size=1280,3000", "--hide-scrollbars", f"--screenshot={shot}", url)
     assert shot.exists(), done.stderr[-2000:]
     pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=float)
     assert pixels.shape[:2] == (3000, 1280)
@@ -187,7 +204,7 @@ def test_browser_renders_tables_and_images(report, tmp_path):
     assert coloured.mean() > 0.005
 
     # The page's own JavaScript-free DOM, after load: tables and images there, nothing injected.
-    dom = chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom", url).stdout
+    dom = chromium(browser, tmp_path, "--virtual-time-budget=3000", "--dump-dom", url).stdout
     assert "<title>janus-eval leaderboard</title>" in dom
     assert dom.count("<table") >= 6
     assert "<script" not in dom
@@ -198,8 +215,7 @@ def test_browser_renders_tables_and_images(report, tmp_path):
     assert "&lt;script&gt;window.pwned" in dom
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
-def test_browser_runs_nothing_a_model_wrote(report, tmp_path):
+def test_browser_runs_nothing_a_model_wrote(browser, report, tmp_path):
     """A copy of the page without its Content-Security-Policy, with one probe script of ours:
     the escaping alone must keep the payloads from running or becoming elements."""
     html = report["html"]
@@ -215,7 +231,7 @@ def test_browser_runs_nothing_a_model_wrote(report, tmp_path):
     )
     page = tmp_path / "probe.html"
     page.write_text(html.replace(csp.group(0), "").replace("</body>", probe + "</body>"), encoding="utf-8")
-    dom = chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", page.as_uri()).stdout
+    dom = chromium(browser, tmp_path, "--virtual-time-budget=5000", "--dump-dom", page.as_uri()).stdout
     title = re.search(r"<title>(.*?)</title>", dom)
     assert title is not None, dom[:500]
     found = dict(kv.split("=") for kv in title.group(1).removeprefix("probe ").split())
@@ -223,6 +239,22 @@ def test_browser_runs_nothing_a_model_wrote(report, tmp_path):
     assert found["scripts"] == "1" and found["onerror"] == "0" and found["h1"] == "1"
     assert found["imgs"] == "14" and found["decoded"] == "14"  # every plot and thumbnail decodes
     assert int(found["tables"]) >= 6
+
+
+@pytest.mark.parametrize("ci, outcome", [("true", "2 errors"), ("", "2 skipped")])
+def test_browser_tests_fail_without_chromium_in_ci(tmp_path, ci, outcome):
+    """The browser tests, in a child pytest whose PATH holds no Chromium: skipped on a
+    workstation, an error (exit 1) where CI is set."""
+    here = Path(__file__).resolve()
+    env = {**os.environ, "PATH": str(tmp_path), "CI": ci, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{here}", "-k", "test_browser_r"],
+        cwd=here.parent.parent, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert outcome in done.stdout, done.stdout[-2000:]
+    assert done.returncode == (1 if ci else 0)
+    if ci:
+        assert "CI is set but headless Chromium is not installed" in done.stdout
 
 
 def test_report_bad_input_exits_2(report, tmp_path):
