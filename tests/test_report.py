@@ -25,7 +25,7 @@ from run_builders import (
     score_run,
 )
 
-from janus_eval.paper import paper_table
+from janus_eval.paper import paper_model, paper_table
 from janus_eval.reporting.collect import LONG_COLUMNS
 
 # Predictions a model could write. Each would run script or break the page if it reached it unescaped.
@@ -103,6 +103,28 @@ def test_csv_is_long_with_paper_rows_and_deltas(report):
     assert gen["metric"] == "overall" and gen["value"] == 25.0 and pd.isna(gen["paper"])  # no paper model
     assert p7["value"] < 85.9468 and p1["value"] < p7["value"]  # payload answers and 10% flips cost F1
     assert runs.groupby("run").size()["mme-7b"] == 14 * 3 + 3 + 1  # every subset of every metric
+
+
+@pytest.mark.parametrize(
+    "model, name",
+    [("Janus-Pro-7B", "Janus-Pro-7B"), ("deepseek-community/Janus-Pro-1B", "Janus-Pro-1B"),
+     ("ckpts/janus-pro-7b", "Janus-Pro-7B"), ("/data/JANUS-PRO-7B/", "Janus-Pro-7B"),
+     ("janus-tiny", None), ("ckpts/janus-pro-7b-sft", None)],
+)  # fmt: skip
+def test_paper_model_matches_the_hub_id_tail_in_any_case(model, name):
+    assert paper_model(model) == name
+
+
+def test_scores_csv_and_leaderboard_agree_on_the_paper_value(tmp_path):
+    """One rule matches a run's model to the paper, when scores.csv is written and in the report."""
+    run = score_run(tmp_path, "pope", read_jsonl(POPE_GOLDEN), "local", model="ckpts/janus-pro-7b")
+    scores = pd.read_csv(run / "scores.csv", keep_default_na=False, na_values=[""])
+    recorded = scores[scores["metric"] == "f1_mean"].iloc[0]
+    code, _, err = invoke("report", run, "-o", tmp_path / "site")
+    assert code == 0, err
+    board = pd.read_csv(tmp_path / "site" / "leaderboard.csv", keep_default_na=False, na_values=[""])
+    shown = board[(board["source"] == "run") & (board["metric"] == "f1_mean")].iloc[0]
+    assert recorded["paper"] == shown["paper"] == 87.4
 
 
 # --- markdown ------------------------------------------------------------------------------------
