@@ -32,7 +32,7 @@ import pandas as pd
 
 from .errors import UsageError
 from .markup import md_cell
-from .run_info import RunInfo, TaskInfo, load_run, read_records, record_id
+from .run_info import RunInfo, TaskInfo, load_run, record_id
 from .scoring import get_scorer
 from .tolerances import HIGHER, LOWER, NEVER_GATED, Tolerances, direction, load_tolerances
 
@@ -81,7 +81,7 @@ class Comparison:
 
 # --- records -----------------------------------------------------------------------
 def _frame(info: RunInfo, task: str) -> pd.DataFrame:
-    records = read_records(info, task)
+    records = info.store.read_records(task)
     by_id: dict[str, dict[str, Any]] = {}
     for n, rec in enumerate(records, start=1):
         sid = record_id(rec)

@@ -268,6 +268,28 @@ def test_changed_task_config_exits_2_naming_the_task(runs, tmp_path):
     assert "task config differs" in err and "pope" in err and "0123456789abcdef" in err
 
 
+def with_bad_line(run, dest, line: str = '{"sample_id": "x", "prediction": "Yes"', at: int = 100):
+    """A copy of `run` whose pope/samples.jsonl has `line` (not a JSON record) as line `at + 1`."""
+    shutil.copytree(run, dest)
+    path = dest / "pope" / "samples.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:at] + [line + "\n"] + lines[at:]), encoding="utf-8")
+    return dest, path
+
+
+@pytest.mark.parametrize("line", ['{"sample_id": "x", "prediction": "Yes"', "[1, 2, 3]"])
+@pytest.mark.parametrize("side", ["new", "baseline"])
+def test_malformed_samples_line_exits_2_not_1(runs, tmp_path, line, side):
+    """Unusable input is exit 2; exit 1 would tell CI the model regressed."""
+    bad, path = with_bad_line(runs["copy"], tmp_path / "bad", line)
+    args = (runs["base"], bad) if side == "new" else (bad, runs["base"])
+    code, out, err = invoke("compare", *args)
+    assert code == 2, out + err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
+    assert f"{path}:101:" in err
+    assert out == ""  # no verdict printed
+
+
 def test_disjoint_sample_ids_exit_2(runs, tmp_path):
     rows = read_jsonl(POPE_GOLDEN)
     half_a = score_run(tmp_path, "pope", rows[: len(rows) // 2], "a")

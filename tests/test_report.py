@@ -287,3 +287,18 @@ def test_report_bad_input_exits_2(report, tmp_path):
     (unscored / "scores.csv").unlink()
     code, _, err = invoke("report", unscored, "-o", tmp_path / "out")
     assert code == 2 and "no scores.csv" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("line", ['{"sample_id": "x", "prediction": "Yes"', '"just a string"'])
+def test_report_malformed_samples_line_exits_2_with_one_line(report, tmp_path, line):
+    bad = tmp_path / "bad"
+    shutil.copytree(report["runs"][0], bad)
+    path = bad / "pope" / "samples.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:41] + [line + "\n"] + lines[41:]), encoding="utf-8")
+    before = path.read_bytes()
+    code, out, err = invoke("report", bad, "-o", tmp_path / "out")
+    assert code == 2, out + err
+    assert len(err.strip().splitlines()) == 1 and err.startswith(f"error: {path}:42:")
+    assert not (tmp_path / "out" / "leaderboard.html").exists()
+    assert path.read_bytes() == before  # the report only reads the run folder
