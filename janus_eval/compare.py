@@ -272,7 +272,9 @@ def compare(
             verdict = _verdict(sense, missing, lo, hi, t) if gated else ""
             if missing and gated:
                 name = f"{key[0]}/{key[1]}" if key[1] else key[0]
-                notes.append(f"{task}: {name} is in the baseline ({vb:.2f}) but missing or NaN in the new run")
+                notes.append(
+                    f"{task}: {name} is in the baseline ({vb:.2f}) but missing or NaN in the new run"
+                )
             rows.append(
                 {"task": task, "metric": key[0], "subset": key[1], "baseline": vb, "new": vn, "delta": vn - vb, "ci_low": lo,
                      "ci_high": hi, "n": len(ids), "gated": gated, "tolerance": t, "better": BETTER.get(sense, ""),

@@ -134,7 +134,9 @@ def test_every_sample_errored_is_a_regression_not_a_pass(runs, tmp_path):
     result = compare(runs["base"], broken)
     head = result.rows[result.rows["headline"]].iloc[0]
     assert head["verdict"] == "regression" and head["missing"] and np.isnan(head["new"])
-    assert any("f1_mean is in the baseline (85.95) but missing or NaN in the new run" in n for n in result.notes)
+    assert any(
+        "f1_mean is in the baseline (85.95) but missing or NaN in the new run" in n for n in result.notes
+    )
     # the reverse is no regression: the broken run is the baseline, nothing of it was measured
     assert compare(broken, runs["base"]).exit_code == 0
 
