@@ -265,7 +265,12 @@ def main() -> None:
             sys.exit(exc.exit_code)
         if isinstance(exc, click.exceptions.Abort):
             sys.exit(1)
-        raise
+        # A crash is not a verdict: exit 3, so a CI gate never reads it as "regression" (1).
+        import traceback
+
+        traceback.print_exc()
+        typer.echo(f"internal error ({type(exc).__name__}); finished samples are saved. Please report it.", err=True)
+        sys.exit(3)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,12 @@ same values for many resamples at once (vectorised); otherwise `score` is called
 once per resample. Tasks whose scorer needs judges (LLM, detector) and offer no
 fast path are compared on the mean of their stored per-sample scores.
 
-A gated metric regresses when its whole interval lies below -tolerance. Gated by
-default: each task's headline metric (`--gate all`: every metric except the
-neutral or lower-is-better ones); see `tolerances.py` for the YAML overrides.
+A gated higher-is-better metric regresses when its whole interval lies below
+-tolerance, a lower-is-better one (`errors`, `unparsed`, ...) when its whole
+interval lies above +tolerance; a gated metric the baseline has but the new run
+lacks (or gives as NaN: say every sample errored) regresses too. Gated by default:
+each task's headline metric and its `errors` count (`--gate all`: every metric
+with a direction); see `tolerances.py` for the directions and the YAML overrides.
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ from .errors import UsageError
 from .markup import md_cell
 from .run_info import RunInfo, TaskInfo, load_run, record_id
 from .scoring import get_scorer
-from .tolerances import Tolerances, load_tolerances
+from .tolerances import HIGHER, LOWER, NEVER_GATED, Tolerances, direction, load_tolerances
 
-NOT_GATED_BY_ALL = {"errors", "yes_ratio"}  # neutral or lower-is-better: shown, never gated by --gate all
+GATED_BY_DEFAULT = {"errors"}  # beside each task's headline: a rise in samples the model could not be asked
+BETTER = {HIGHER: "higher", LOWER: "lower"}  # the `better` column; "" for neutral metrics
 STORED = ("sample_score_mean", "")  # the stand-in metric of judge tasks without a fast path
 CHUNK = 200  # resamples drawn and scored per block (bounds memory: CHUNK x n counts)
 
@@ -55,7 +59,8 @@ class TaskComparison:
 class Comparison:
     baseline: RunInfo
     new: RunInfo
-    # rows: task, metric, subset, baseline, new, delta, ci_low, ci_high, n, gated, tolerance, verdict, headline
+    # rows: task, metric, subset, baseline, new, delta, ci_low, ci_high, n, gated, tolerance, better,
+    #       verdict, headline, missing (in the baseline, not in the new run)
     rows: pd.DataFrame
     tasks: list[TaskComparison]
     notes: list[str] = field(default_factory=list)
@@ -187,11 +192,27 @@ def _check_configs(base: RunInfo, new: RunInfo) -> list[str]:
 
 
 def _gate(tol: Tolerances, gate: str, task: str, key: Key, headline: Key) -> tuple[bool, float | None]:
+    if key[0] in NEVER_GATED:
+        return False, None
     named, value = tol.lookup(task, *key)
     if value is None:
         return False, None
-    gated = named or key == headline or (gate == "all" and key[0] not in NOT_GATED_BY_ALL)
+    by_default = key == headline or key[0] in GATED_BY_DEFAULT
+    gated = named or by_default or (gate == "all" and direction(key[0]) != 0)
     return gated, (value if gated else None)
+
+
+def _verdict(sense: int, missing: bool, lo: float, hi: float, t: float) -> str:
+    """A gated metric's verdict from the 95% interval [lo, hi] of new - baseline."""
+    if missing:
+        return "regression"  # the baseline measured it; the new run could not
+    if np.isnan(lo) or np.isnan(hi):
+        return "n/a"
+    if sense == HIGHER:
+        return "regression" if hi < -t else "improved" if lo > 0 else "ok"
+    if sense == LOWER:
+        return "regression" if lo > t else "improved" if hi < 0 else "ok"
+    return "regression" if hi < -t or lo > t else "ok"  # neutral, gated by name: no drift either way
 
 
 def compare(
@@ -246,19 +267,18 @@ def compare(
             lo, hi = np.nanpercentile(d, [2.5, 97.5]) if np.isfinite(d).any() else (np.nan, np.nan)
             vb, vn = values_b.get(key, np.nan), values_n.get(key, np.nan)
             gated, t = _gate(tol, gate, task, key, headline)
-            if not gated:
-                verdict = ""
-            elif np.isnan(hi):
-                verdict = "n/a"
-            elif hi < -t:
-                verdict = "regression"
-            elif lo > 0:
-                verdict = "improved"
-            else:
-                verdict = "ok"
+            sense = direction(key[0])
+            missing = bool(np.isfinite(vb) and not np.isfinite(vn))
+            verdict = _verdict(sense, missing, lo, hi, t) if gated else ""
+            if missing and gated:
+                name = f"{key[0]}/{key[1]}" if key[1] else key[0]
+                notes.append(
+                    f"{task}: {name} is in the baseline ({vb:.2f}) but missing or NaN in the new run"
+                )
             rows.append(
                 {"task": task, "metric": key[0], "subset": key[1], "baseline": vb, "new": vn, "delta": vn - vb, "ci_low": lo,
-                     "ci_high": hi, "n": len(ids), "gated": gated, "tolerance": t, "verdict": verdict, "headline": key == headline}
+                     "ci_high": hi, "n": len(ids), "gated": gated, "tolerance": t, "better": BETTER.get(sense, ""),
+                     "verdict": verdict, "headline": key == headline, "missing": missing}
             )  # fmt: skip
         summaries.append(TaskComparison(task, len(ids), n_base, n_new, method, time.perf_counter() - t0))
         if len(ids) < max(n_base, n_new):
@@ -305,7 +325,8 @@ def render_markdown(c: Comparison) -> str:
     reg = c.regressions
     if len(reg):
         names = ", ".join(
-            f"{r.task} {r.metric}{'/' + r.subset if r.subset else ''} ({_num(r.delta, True)})"
+            f"{r.task} {r.metric}{'/' + r.subset if r.subset else ''} "
+            f"({'missing in the new run' if r.missing else _num(r.delta, True)})"
             for r in reg.itertuples()
         )
         head = f"### ❌ janus-eval compare: regression in {md_cell(names)}"
@@ -318,7 +339,9 @@ def render_markdown(c: Comparison) -> str:
         "",
         (
             f"Paired bootstrap over the shared samples: {c.n_boot} resamples, seed {c.seed}, 95% interval of "
-            "new − baseline. A gated metric regresses when its whole interval lies below −tolerance."
+            "new − baseline. A gated metric regresses when its whole interval lies on the worse side of "
+            "its tolerance (below −tolerance; above +tolerance for counts where lower is better: errors, "
+            "unparsed, ...), or when the new run lacks a value the baseline has."
         ),
         "",
     ]

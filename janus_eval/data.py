@@ -131,15 +131,16 @@ def load_samples(
     elif data_dir is not None:
         dataset, source = _load_local(task, Path(data_dir))
     else:
-        dataset, source = _load_hub(task)
+        dataset, source = _load_hub(task.dataset, task.name)
     dataset = _keep_rows(task, dataset)
-    dataset = _join_images(task, dataset, demo=demo, data_dir=data_dir)
     if limit is not None:
         dataset = dataset.select(range(min(limit, len(dataset))))
-    return LoadedData(_to_samples(task, dataset), source)
+    return LoadedData(_to_samples(task, dataset, _joined_images(task, dataset, source, data_dir)), source)
 
 
-def _to_samples(task: TaskConfig, dataset) -> list[Sample]:
+def _to_samples(task: TaskConfig, dataset, joined=None) -> list[Sample]:
+    """Rows -> Samples; images come from `dataset` itself or from `joined`, a dataset
+    aligned row by row with it (GQA's images live in another config)."""
     missing = [c for c in task.text_columns if c not in dataset.column_names]
     if missing:
         raise UsageError(
@@ -149,8 +150,9 @@ def _to_samples(task: TaskConfig, dataset) -> list[Sample]:
     text = dataset.remove_columns([c for c in dataset.column_names if c not in task.text_columns])
     rows = text.to_list()
     ids = make_ids(rows, task.id_columns)
-    image_cols = [c for c in task.image_columns if c in dataset.column_names]
-    images = dataset.select_columns(image_cols) if image_cols else None
+    source = joined if joined is not None else dataset
+    image_cols = [c for c in task.image_columns if c in source.column_names]
+    images = source.select_columns(image_cols) if image_cols else None
     return [Sample(sid, row, RowImages(images, i, image_cols)) for i, (sid, row) in enumerate(zip(ids, rows))]
 
 
@@ -285,11 +287,10 @@ def go_offline_if_unreachable(timeout: float = 3.0) -> bool:
         return False
 
 
-def _load_hub(task: TaskConfig):
+def _load_hub(src: DataSource, task_name: str):
     import datasets
 
     go_offline_if_unreachable()
-    src = task.dataset
     last_exc: Exception | None = None
     for repo in (src.path, *src.mirrors):
         try:
@@ -307,7 +308,7 @@ def _load_hub(task: TaskConfig):
             "fingerprint": getattr(ds, "_fingerprint", None),
         }
     if last_exc is not None and _is_offline_error(last_exc):
-        raise UsageError(_download_hint(src, task.name)) from last_exc
+        raise UsageError(_download_hint(src, task_name)) from last_exc
     raise UsageError(f"could not load {src.path}: {str(last_exc).splitlines()[0] if last_exc else '?'}")
 
 
@@ -329,34 +330,30 @@ def _resolved_revision(repo: str, revision: str) -> str:
         return revision
 
 
-def _join_images(task: TaskConfig, dataset, *, demo: bool, data_dir: Path | None):
-    """GQA-style data: the image lives in another config, joined on a key column."""
+def _joined_images(task: TaskConfig, dataset, source: dict[str, Any], data_dir: Path | None):
+    """GQA-style data: the images live in another config, joined on a key column.
+    Returns that config's rows aligned with `dataset` (a lazy index, no bytes read),
+    or None when the task's own rows carry the images."""
     join = task.dataset.join
     if not join or join["column"] in dataset.column_names:
-        return dataset
-    other_task_src = DataSource(
-        path=task.dataset.path,
-        name=join["name"],
-        split=join.get("split", task.dataset.split),
-        revision=task.dataset.revision,
-        mirrors=task.dataset.mirrors,
-    )
+        return None
     if data_dir is not None:
         folder = Path(data_dir) / task.name / join["name"]
-        images = _local_dataset(folder, other_task_src.split) if folder.is_dir() else None
+        images = _local_dataset(folder, join.get("split", task.dataset.split)) if folder.is_dir() else None
         if images is None:
-            raise UsageError(f"no local copy of the images for {task.name} in {folder}")
+            raise UsageError(
+                f"no local copy of the images for {task.name} in {folder}: put the parquet files of "
+                f"{task.dataset.path} config {join['name']} there"
+            )
     else:
-        import datasets
-
-        images = datasets.load_dataset(
-            other_task_src.path, other_task_src.name, split=other_task_src.split, revision=other_task_src.revision
-        )
+        repo = source.get("path", task.dataset.path)  # the id that served the questions
+        src = DataSource(path=repo, name=join["name"], split=join.get("split", task.dataset.split),
+                         revision=task.dataset.revision)  # fmt: skip
+        images, _ = _load_hub(src, task.name)
     images = _undecoded(images)
     index = {key: i for i, key in enumerate(images[join["key"]])}
     wanted = [index.get(k) for k in dataset[join["on"]]]
     if any(w is None for w in wanted):
         missing = sum(w is None for w in wanted)
         raise UsageError(f"{task.name}: {missing} rows have no image in {join['name']}")
-    column = images.select(wanted)[join["column"]]
-    return dataset.add_column(join["column"], column, feature=images.features[join["column"]])
+    return images.select(wanted)

@@ -8,6 +8,7 @@ everything here is a no-op for a single process.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,8 @@ def setup(device: str | None) -> World:
     if not dist.is_initialized():
         if cuda:
             torch.cuda.set_device(local)
-        dist.init_process_group(backend="nccl" if cuda else "gloo")
+        # Rank 0 scores each task (judge calls can take hours) while the others wait at a barrier.
+        dist.init_process_group(backend="nccl" if cuda else "gloo", timeout=timedelta(hours=24))
     return World(dist.get_rank(), dist.get_world_size(), local)
 
 

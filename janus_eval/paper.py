@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,13 +22,16 @@ def paper_table() -> pd.DataFrame:
     return table
 
 
-def paper_model(model: str) -> str | None:
-    """The report's name for a run's model (`Janus-Pro-7B`, or its hub id), else None."""
-    names = set(paper_table()["model"])
+def paper_model(model: str, names: Iterable[str] | None = None) -> str | None:
+    """The report's name for a run's model, else None: `Janus-Pro-7B` itself, or a hub id or local
+    folder whose last part is that name in any case (`deepseek-community/Janus-Pro-7B`,
+    `ckpts/janus-pro-7b`). `names`: the models to match (default: the paper table's). The one rule
+    for scores.csv and the report alike."""
+    names = list(dict.fromkeys(paper_table()["model"] if names is None else names))
     if model in names:
         return model
-    tail = model.rstrip("/").split("/")[-1]
-    return tail if tail in names else None
+    tail = model.rstrip("/").split("/")[-1].lower()
+    return next((name for name in names if name.lower() == tail), None)
 
 
 def with_paper(scores: pd.DataFrame, model: str) -> pd.DataFrame:

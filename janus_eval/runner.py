@@ -165,6 +165,31 @@ def check_resume(manifest: dict[str, Any], model: str, tasks: list[TaskConfig]) 
             )
 
 
+DATA_KEYS = ("kind", "path", "name", "split", "revision")
+
+
+def check_resume_data(manifest: dict[str, Any], data: dict[str, Any]) -> None:
+    """A resumed task must read the same data (demo / local copy / hub id and revision)."""
+    for name, loaded in data.items():
+        old = manifest.get("tasks", {}).get(name, {}).get("data")
+        if not old:
+            continue
+        before = {k: old.get(k) for k in DATA_KEYS}
+        now = {k: loaded.source.get(k) for k in DATA_KEYS}
+        if before != now:
+            changed = ", ".join(f"{k} {before[k]} -> {now[k]}" for k in DATA_KEYS if before[k] != now[k])
+            raise UsageError(f"task {name} of run {manifest.get('run_id')} read other data ({changed}); give a new --run-id")
+
+
+def check_resume_weights(manifest: dict[str, Any], described: dict[str, Any]) -> None:
+    old = manifest.get("model", {}).get("fingerprint")
+    if old and described.get("fingerprint") and old != described["fingerprint"]:
+        raise UsageError(
+            f"the weights of {described.get('model')} changed since run {manifest.get('run_id')} started "
+            f"(fingerprint {old} -> {described['fingerprint']}); give a new --run-id"
+        )
+
+
 def _data_workers(opts: RunOptions, device: str) -> int:
     if opts.workers is not None:
         return opts.workers
@@ -216,6 +241,7 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
     # Cheap checks and data first: bad input fails before a model is loaded.
     check_resume(manifest, opts.model, tasks)
     data = {t.name: load_samples(t, demo=opts.demo, data_dir=opts.data_dir, limit=opts.limit) for t in tasks}
+    check_resume_data(manifest, data)
     for task in tasks:  # question files, judges: checked before hours of generation
         preflight = get_preflight(task.scorer)
         if preflight is not None:
@@ -224,6 +250,7 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
     adapter = (load_model or default_loader)(
         opts.model, device=opts.device, dtype=opts.dtype, allow_pickle=opts.allow_pickle, compile=opts.compile
     )
+    check_resume_weights(manifest, adapter.describe())
     manifest = manifest or {"run_id": run_id, "created": _now(), "tasks": {}, "timings": {}}
     manifest.update(
         model=adapter.describe(), seed=opts.seed, demo=opts.demo, batch_size=opts.batch_size,

@@ -42,6 +42,18 @@ def atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _cut_partial_tail(path: Path) -> None:
+    """Drop a last line a killed writer left without its newline, before appending after it."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with open(path, "r+b") as fh:
+        fh.seek(-1, os.SEEK_END)
+        if fh.read(1) == b"\n":
+            return
+        data = path.read_bytes()
+        fh.truncate(data.rfind(b"\n") + 1)
+
+
 class RunStore:
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -67,17 +79,27 @@ class RunStore:
         return self.task_dir(task) / "samples.jsonl"
 
     def read_records(self, task: str, path: Path | None = None) -> list[dict[str, Any]]:
-        """Records written so far. A last line cut off by a kill is dropped (and repaired)."""
+        """Records written so far. Reading never writes: a last line cut off by a kill
+        (no newline yet) is skipped here and cut by the next append. A malformed
+        complete line is a UsageError naming the file and line."""
         path = path or self.samples_path(task)
         if not path.exists():
             return []
         data = path.read_bytes()
         if data and not data.endswith(b"\n"):
-            cut = data.rfind(b"\n") + 1
-            with open(path, "r+b") as fh:
-                fh.truncate(cut)
-            data = data[:cut]
-        return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+            data = data[: data.rfind(b"\n") + 1]
+        records = []
+        for n, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"{path}:{n}: not a JSON record ({exc.msg}); fix or delete that line") from exc
+            if not isinstance(rec, dict) or "sample_id" not in rec:
+                raise UsageError(f"{path}:{n}: not a record of this run store (no sample_id)")
+            records.append(rec)
+        return records
 
     def done_ids(self, task: str) -> set[str]:
         """Ids finished in this run, in the merged file or in any rank's own file."""
@@ -107,6 +129,7 @@ class RunStore:
         """Append and flush; `shard` (a torchrun rank) writes that rank's own file."""
         path = self.samples_path(task) if shard is None else self.task_dir(task) / f"samples.rank{shard}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
+        _cut_partial_tail(path)
         with open(path, "a", encoding="utf-8") as fh:
             for rec in records:
                 fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")

@@ -11,9 +11,19 @@ numbers:
     mme: 20                 # task: every gated metric of the task
     pope/yes_ratio/*: off   # off / null / false: shown, never gated
 
-A key naming a metric that is not gated by default (not a headline) gates it.
+A key naming a metric that is not gated by default gates it (`mode` rows, which
+only label how a run was scored, are never gated). Gated by default: each task's
+headline and its `errors` count; with `--gate all`, every metric that has a
+direction. `*/errors: off` switches the errors gate off for every task.
 The first of these that matches decides: an exact `task/metric[/subset]` key, then
 wildcard keys in file order, then the task's key, then `default`, then `--tolerance`.
+
+Each metric has a direction (`direction()`): higher is better (accuracies, F1,
+scores), lower is better (counts of failures: `errors`, `unparsed`, ...), or
+neutral (`yes_ratio`, `judge_matched`, `total_std`, `mode`: neither way is better).
+A higher-is-better metric regresses when its interval lies below -tolerance, a
+lower-is-better one when it lies above +tolerance, and a neutral metric that a
+key gates when it lies outside [-tolerance, +tolerance] either way.
 """
 
 from __future__ import annotations
@@ -27,6 +37,22 @@ import yaml
 from .errors import UsageError
 
 OFF = object()
+
+HIGHER, LOWER, NEUTRAL = 1, -1, 0
+LOWER_IS_BETTER = frozenset(
+    {"errors", "unparsed", "judge_error", "failed", "unreadable_images", "dangling_dependencies"}
+)
+NEUTRAL_METRICS = frozenset({"yes_ratio", "judge_matched", "total_std", "mode"})
+NEVER_GATED = frozenset({"mode"})  # labels of how a run was scored, not measurements
+
+
+def direction(metric: str) -> int:
+    """HIGHER (+1) when a larger value is better, LOWER (-1) when a smaller one is, else NEUTRAL (0)."""
+    if metric in LOWER_IS_BETTER:
+        return LOWER
+    if metric in NEUTRAL_METRICS:
+        return NEUTRAL
+    return HIGHER
 
 
 @dataclass

@@ -29,6 +29,7 @@ def official_generate(
     img_size: int = 384,
     patch_size: int = 16,
     multinomial=torch.multinomial,
+    decode: bool = True,
 ):
     input_ids = vl_chat_processor.tokenizer.encode(prompt) if isinstance(prompt, str) else list(prompt)
     input_ids = torch.LongTensor(input_ids)
@@ -68,6 +69,8 @@ def official_generate(
         img_embeds = mmgpt.prepare_embeddings_for_image_generation(next_token)
         inputs_embeds = img_embeds.unsqueeze(dim=1)
 
+    if not decode:  # benchmarks time the token loop and VQ decoding apart
+        return generated_tokens.long(), None
     with torch.no_grad():
         dec = mmgpt.decode_image_tokens(generated_tokens.to(dtype=torch.long))
     dec = dec.to(torch.float32).cpu().numpy()

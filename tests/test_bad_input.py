@@ -113,3 +113,15 @@ def test_run_records_bad_images_and_answers_the_rest(cli, tmp_path):
     assert all(isinstance(r["prediction"], str) for r in records if not r["error"])
     scores = (tmp_path / "out/odd/scores.csv").read_text()
     assert "pope,errors,,1.0,4" in scores
+
+
+def test_an_internal_crash_exits_3_not_1(cli, monkeypatch):
+    """1 means "regression" to a CI gate: a crash must not look like one."""
+    import janus_eval.registry as registry
+
+    def boom(name):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(registry, "load_task", boom)
+    code, out, err = cli("list", "tasks")
+    assert code == 3 and "internal error (RuntimeError)" in err and "simulated bug" in err

@@ -20,9 +20,11 @@ from run_builders import (
     score_run,
 )
 
-from janus_eval.compare import _counts, _per_resample, compare
+from janus_eval.compare import _counts, _gate, _per_resample, compare
 from janus_eval.errors import UsageError
 from janus_eval.scoring import gqa, mmbench, mme, mmmu, pope, seedbench
+from janus_eval.scoring.pope import parse as pope_parse
+from janus_eval.tolerances import direction, load_tolerances
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +97,7 @@ def test_tolerance_absorbs_a_drop_and_yaml_overrides(runs, tmp_path):
     extra.write_text("pope/f1_mean: off\npope/precision/*: 1.5\n")
     result = compare(runs["base"], runs["worse10"], overrides_yaml=extra)
     gated = result.rows[result.rows["gated"]]
-    assert set(gated["metric"]) == {"precision"} and len(gated) == 4
+    assert set(gated["metric"]) == {"precision", "errors"} and len(gated) == 5  # errors: gated by default
     assert set(result.regressions["metric"]) == {"precision"}
     # by task name: every gated metric of the task
     (tmp_path / "task.yaml").write_text("pope: 50\n")
@@ -105,8 +107,139 @@ def test_tolerance_absorbs_a_drop_and_yaml_overrides(runs, tmp_path):
 def test_gate_all_leaves_neutral_metrics_out(runs):
     result = compare(runs["base"], runs["worse10"], gate="all")
     gated = result.rows[result.rows["gated"]]
-    assert "yes_ratio" not in set(gated["metric"]) and "errors" not in set(gated["metric"])
-    assert {"accuracy", "precision", "recall", "f1", "f1_mean"} <= set(gated["metric"])
+    assert "yes_ratio" not in set(gated["metric"])
+    assert {"accuracy", "precision", "recall", "f1", "f1_mean", "errors"} <= set(gated["metric"])
+    better = dict(zip(result.rows["metric"], result.rows["better"]))
+    assert (better["f1_mean"], better["errors"], better["yes_ratio"]) == ("higher", "lower", "")
+
+
+def test_headline_gate_covers_the_headline_and_errors_only(runs):
+    result = compare(runs["base"], runs["worse10"])
+    gated = result.rows[result.rows["gated"]]
+    assert sorted(zip(gated["metric"], gated["subset"])) == [("errors", ""), ("f1_mean", "")]
+
+
+# --- a broken checkpoint: every sample errored, or more of them ---------------------------------
+def errored(rows: list[dict], every: int = 1, message: str = "CUDA error: device-side assert") -> list[dict]:
+    """The rows with every `every`-th sample marked as one the model could not be asked."""
+    return [{**r, "error": message} if i % every == 0 else r for i, r in enumerate(rows)]
+
+
+def test_every_sample_errored_is_a_regression_not_a_pass(runs, tmp_path):
+    broken = score_run(tmp_path, "pope", errored(read_jsonl(POPE_GOLDEN)), "broken")
+    code, out, err = invoke("compare", runs["base"], broken)
+    assert code == 1, out + err
+    first = out.splitlines()[0]
+    assert first.startswith("### ❌ janus-eval compare: regression in ")
+    assert "pope f1\\_mean (missing in the new run)" in first and "pope errors (+8910.00)" in first
+    result = compare(runs["base"], broken)
+    head = result.rows[result.rows["headline"]].iloc[0]
+    assert head["verdict"] == "regression" and head["missing"] and np.isnan(head["new"])
+    assert any(
+        "f1_mean is in the baseline (85.95) but missing or NaN in the new run" in n for n in result.notes
+    )
+    # the reverse is no regression: the broken run is the baseline, nothing of it was measured
+    assert compare(broken, runs["base"]).exit_code == 0
+
+
+def test_more_errors_than_the_baseline_regress_by_default(runs, tmp_path):
+    some = score_run(tmp_path, "pope", errored(read_jsonl(POPE_GOLDEN), every=10), "some-errors")
+    result = compare(runs["base"], some)
+    assert result.exit_code == 1
+    assert list(zip(result.regressions["metric"], result.regressions["subset"])) == [("errors", "")]
+    row = result.regressions.iloc[0]
+    assert (row["baseline"], row["new"]) == (0.0, 891.0) and row["ci_low"] > 0
+    # fewer errors than the baseline: an improvement, exit 0
+    back = compare(some, runs["base"])
+    assert back.exit_code == 0
+    assert back.rows.set_index("metric").loc["errors", "verdict"] == "improved"
+    # a tolerance (in the metric's units: samples) absorbs them; `*/errors: off` switches the gate off
+    assert compare(runs["base"], some, tolerance=1000).exit_code == 0
+    off = tmp_path / "off.yaml"
+    off.write_text("'*/errors': off\n")
+    quiet = compare(runs["base"], some, overrides_yaml=off)
+    assert quiet.exit_code == 0 and not quiet.rows.set_index("metric").loc["errors", "gated"]
+
+
+def test_one_more_error_is_inside_the_noise(runs, tmp_path):
+    rows = read_jsonl(POPE_GOLDEN)
+    rows[5] = {**rows[5], "error": "timeout"}
+    one = score_run(tmp_path, "pope", rows, "one-error")
+    result = compare(runs["base"], one)
+    errors = result.rows.set_index("metric").loc["errors"]
+    assert errors["delta"] == 1 and errors["gated"] and errors["verdict"] == "ok"
+    assert result.exit_code == 0
+
+
+# --- directions: lower is better for counts of failures -----------------------------------------
+def seed_rows(unparsed: int, n: int = 200) -> list[dict]:
+    """SEED-Bench rows: the first `unparsed` answers name no option (wrong), then every
+    third answer is wrong; the rest are right. Only the unparsed count differs between calls:
+    an unparsed answer is replaced by a wrong letter, so accuracy stays the same."""
+    rows = []
+    for i in range(n):
+        answer = "ABCD"[i % 4]
+        wrong = "ABCD"[(i + 1) % 4]
+        if i < 80:
+            pred = "I cannot tell from the image." if i < unparsed else wrong
+        else:
+            pred = wrong if i % 3 == 0 else answer
+        rows.append({
+            "question_id": f"q{i:04d}", "question": f"question {i}?", "choice_a": "a cat", "choice_b": "a dog",
+            "choice_c": "a bird", "choice_d": "a fish", "answer": answer, "data_type": "image",
+            "question_type_id": 1 + i % 9, "prediction": pred,
+        })  # fmt: skip
+    return rows
+
+
+def test_gate_all_treats_fewer_unparsed_as_better(tmp_path):
+    many = score_run(tmp_path, "seedbench", seed_rows(unparsed=70), "many-unparsed")
+    few = score_run(tmp_path, "seedbench", seed_rows(unparsed=10), "few-unparsed")
+    code, out, err = invoke("compare", many, few, "--gate", "all", "--n-boot", "200")
+    assert code == 0, out + err  # unparsed 70 -> 10 is an improvement
+    result = compare(many, few, gate="all", n_boot=200)
+    rows = result.rows.set_index(["metric", "subset"])
+    assert rows.loc[("unparsed", ""), ["baseline", "new"]].tolist() == [70.0, 10.0]
+    assert rows.loc[("unparsed", ""), "verdict"] == "improved"
+    assert rows.loc[("accuracy", ""), "delta"] == 0 and rows.loc[("accuracy", ""), "verdict"] == "ok"
+    # the other way round, the rise of unparsed answers is the one regression
+    code, out, _ = invoke("compare", few, many, "--gate", "all", "--n-boot", "200")
+    assert code == 1
+    assert out.splitlines()[0] == "### ❌ janus-eval compare: regression in seedbench unparsed (+60.00)"
+
+
+def test_a_neutral_metric_is_gated_only_by_name_and_then_both_ways(runs, tmp_path):
+    rows = read_jsonl(POPE_GOLDEN)
+    # 300 right "no" answers turned into "Yes": the yes-ratio rises by ~3.4 points
+    right_no = [i for i, r in enumerate(rows) if r["answer"] == "no" and pope_parse(r["prediction"]) == "no"]
+    for i in right_no[:300]:
+        rows[i] = {**rows[i], "prediction": "Yes"}
+    yes = score_run(tmp_path, "pope", rows, "more-yes")
+    assert "yes_ratio" not in set(compare(runs["base"], yes, gate="all").regressions["metric"])
+    named = tmp_path / "yes.yaml"
+    named.write_text("pope/f1_mean: off\npope/yes_ratio/pooled: 1.0\n")
+    up = compare(runs["base"], yes, overrides_yaml=named)
+    assert list(up.regressions["metric"]) == ["yes_ratio"]  # a rise past +1 point
+    down = compare(yes, runs["base"], overrides_yaml=named)
+    assert list(down.regressions["metric"]) == ["yes_ratio"]  # and a fall past -1 point
+
+
+@pytest.mark.parametrize(
+    "metric, sense",
+    [("accuracy", 1), ("f1_mean", 1), ("sample_score_mean", 1), ("errors", -1), ("unparsed", -1),
+     ("judge_error", -1), ("failed", -1), ("unreadable_images", -1), ("dangling_dependencies", -1),
+     ("yes_ratio", 0), ("judge_matched", 0), ("total_std", 0), ("mode", 0)],
+)  # fmt: skip
+def test_metric_directions(metric, sense):
+    assert direction(metric) == sense
+
+
+def test_mode_rows_are_never_gated_even_by_a_wildcard(tmp_path):
+    tol_file = tmp_path / "all.yaml"
+    tol_file.write_text("'dpgbench/*/*': 1\n")
+    tol = load_tolerances(tol_file)
+    assert _gate(tol, "all", "dpgbench", ("mode", "corrected"), ("overall", "")) == (False, None)
+    assert _gate(tol, "all", "dpgbench", ("failed", ""), ("overall", "")) == (True, 1.0)
 
 
 @pytest.mark.parametrize(
@@ -136,6 +269,28 @@ def test_changed_task_config_exits_2_naming_the_task(runs, tmp_path):
     code, _, err = invoke("compare", runs["base"], changed)
     assert code == 2
     assert "task config differs" in err and "pope" in err and "0123456789abcdef" in err
+
+
+def with_bad_line(run, dest, line: str = '{"sample_id": "x", "prediction": "Yes"', at: int = 100):
+    """A copy of `run` whose pope/samples.jsonl has `line` (not a JSON record) as line `at + 1`."""
+    shutil.copytree(run, dest)
+    path = dest / "pope" / "samples.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:at] + [line + "\n"] + lines[at:]), encoding="utf-8")
+    return dest, path
+
+
+@pytest.mark.parametrize("line", ['{"sample_id": "x", "prediction": "Yes"', "[1, 2, 3]"])
+@pytest.mark.parametrize("side", ["new", "baseline"])
+def test_malformed_samples_line_exits_2_not_1(runs, tmp_path, line, side):
+    """Unusable input is exit 2; exit 1 would tell CI the model regressed."""
+    bad, path = with_bad_line(runs["copy"], tmp_path / "bad", line)
+    args = (runs["base"], bad) if side == "new" else (bad, runs["base"])
+    code, out, err = invoke("compare", *args)
+    assert code == 2, out + err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
+    assert f"{path}:101:" in err
+    assert out == ""  # no verdict printed
 
 
 def test_disjoint_sample_ids_exit_2(runs, tmp_path):

@@ -89,3 +89,58 @@ def test_tiny_model_is_deterministic(tmp_path):
     a, b = build_tiny(tmp_path / "a"), build_tiny(tmp_path / "b")
     assert fingerprint(a) == fingerprint(b)
     assert (a / "tokenizer.json").read_text() == (b / "tokenizer.json").read_text()
+
+
+def test_resume_refuses_other_data_or_weights(cli, tmp_path):
+    from helpers import write_pope_copy
+
+    args = ["run", "--tasks", "pope", "--model", "janus-tiny", "--output", tmp_path, "--run-id", "r", "--no-progress"]
+    code, out, err = cli(*args, "--demo", "--limit", "3")
+    assert code == 0, err
+    data = write_pope_copy(tmp_path / "data", 5)
+    code, out, err = cli(*args, "--data-dir", data)
+    assert code == 2 and "read other data" in err and "kind demo -> local" in err
+
+    from janus_eval.runner import check_resume_weights
+
+    with pytest.raises(UsageError, match="weights of m changed"):
+        check_resume_weights({"run_id": "r", "model": {"fingerprint": "aaa"}}, {"model": "m", "fingerprint": "bbb"})
+    check_resume_weights({"model": {"fingerprint": "aaa"}}, {"model": "m", "fingerprint": "aaa"})
+
+
+def test_huge_image_is_an_image_error():
+    import io
+
+    from PIL import Image as PILImage
+
+    from janus_eval.data import ImageError, to_rgb
+
+    buf = io.BytesIO()
+    PILImage.new("L", (20000, 12000)).save(buf, format="PNG")  # 240 Mpixel: over PIL's bomb limit
+    with pytest.raises(ImageError, match="unreadable image"):
+        to_rgb({"bytes": buf.getvalue(), "path": None})
+
+
+def test_gqa_images_join_from_a_local_copy_after_the_limit(tmp_path):
+    """GQA's questions and images are two configs joined on imageId; the join reads only the rows kept."""
+    from datasets import Dataset, Features, Image as ImageFeature, Value
+
+    from janus_eval.demo.build import png, shapes
+
+    questions = [{"id": f"q{i}", "imageId": f"img{i % 3}", "question": f"What is {i}?", "answer": "red",
+                  "fullAnswer": "It is red."} for i in range(6)]  # fmt: skip
+    colours = ["red", "green", "blue"]
+    images = [{"id": f"img{k}", "image": png(shapes([("square", colours[k])]))} for k in (2, 0, 1)]
+    root = tmp_path / "gqa"
+    (root / "testdev_balanced_instructions").mkdir(parents=True)
+    (root / "testdev_balanced_images").mkdir(parents=True)
+    Dataset.from_list(questions).to_parquet(str(root / "testdev_balanced_instructions/testdev.parquet"))
+    Dataset.from_list(images, features=Features({"id": Value("string"), "image": ImageFeature()})).to_parquet(
+        str(root / "testdev_balanced_images/testdev.parquet")
+    )
+    loaded = load_samples(load_task("gqa"), data_dir=tmp_path, limit=4)
+    assert [s.id for s in loaded.samples] == ["q0", "q1", "q2", "q3"]
+    for sample in loaded.samples:
+        k = int(sample.row["imageId"][3:])
+        img = sample.images()[0]
+        assert img.getpixel((20, 30)) == {"red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 70, 220)}[colours[k]]

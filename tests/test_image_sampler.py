@@ -130,19 +130,20 @@ def test_batched_sampler_matches_official_loop_per_prompt(tiny, cfg, temperature
             assert np.array_equal(np.asarray(images[i][k]), want_img[k])
 
 
-def test_images_do_not_depend_on_batch_size_or_order(tiny):
+@pytest.mark.parametrize("static", [False, True])
+def test_images_do_not_depend_on_batch_size_or_order(tiny, static):
     model, processor = tiny
     draws = [Draw(p, 3, seeds_for(f"p{i}", 3), **FLAT) for i, p in enumerate(PROMPTS)]
-    one = draw_tokens(model, processor, draws, batch_size=1)
-    eight = draw_tokens(model, processor, draws, batch_size=8)
+    one = draw_tokens(model, processor, draws, batch_size=1, static=static)
+    eight = draw_tokens(model, processor, draws, batch_size=8, static=static)
     for a, b in zip(one, eight):
         assert torch.equal(a, b)
     order = [2, 0, 3, 1]
-    shuffled = draw_tokens(model, processor, [draws[i] for i in order], batch_size=8)
+    shuffled = draw_tokens(model, processor, [draws[i] for i in order], batch_size=8, static=static)
     for j, i in enumerate(order):
         assert torch.equal(shuffled[j], one[i])
-    imgs1 = draw(model, processor, draws, batch_size=1)
-    imgs8 = draw(model, processor, draws, batch_size=8)
+    imgs1 = draw(model, processor, draws, batch_size=1, static=static)
+    imgs8 = draw(model, processor, draws, batch_size=8, static=static)
     for r1, r8 in zip(imgs1, imgs8):
         for a, b in zip(r1, r8):
             assert np.array_equal(np.asarray(a), np.asarray(b))

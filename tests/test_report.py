@@ -3,9 +3,11 @@ real browser (headless Chromium) renders it."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from run_builders import (
     score_run,
 )
 
-from janus_eval.paper import paper_table
+from janus_eval.paper import paper_model, paper_table
 from janus_eval.reporting.collect import LONG_COLUMNS
 
 # Predictions a model could write. Each would run script or break the page if it reached it unescaped.
@@ -33,11 +35,27 @@ BREAK = "a | pipe [link](javascript:alert(1)) **bold**\nsecond line </td></tr></
 PAYLOADS = [SCRIPT, IMG, BREAK]
 EVIL_MODEL = "evil<script>window.pwned=1</script>"
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NO_CHROMIUM = (
     "headless Chromium is not installed; install it with "
     "`apt-get update && apt-get install -y chromium` (.ci/run does)"
 )
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="module")
+def browser() -> str:
+    """The Chromium binary. Without one the browser tests skip on a workstation, but fail where
+    the CI variable is set: .ci/run installs Chromium, so a CI without it must not pass silently.
+    (Module-scoped and named first, so it decides before the report is built.)"""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if in_ci():
+            pytest.fail(f"CI is set but {NO_CHROMIUM}", pytrace=False)
+        pytest.skip(NO_CHROMIUM)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +103,28 @@ def test_csv_is_long_with_paper_rows_and_deltas(report):
     assert gen["metric"] == "overall" and gen["value"] == 25.0 and pd.isna(gen["paper"])  # no paper model
     assert p7["value"] < 85.9468 and p1["value"] < p7["value"]  # payload answers and 10% flips cost F1
     assert runs.groupby("run").size()["mme-7b"] == 14 * 3 + 3 + 1  # every subset of every metric
+
+
+@pytest.mark.parametrize(
+    "model, name",
+    [("Janus-Pro-7B", "Janus-Pro-7B"), ("deepseek-community/Janus-Pro-1B", "Janus-Pro-1B"),
+     ("ckpts/janus-pro-7b", "Janus-Pro-7B"), ("/data/JANUS-PRO-7B/", "Janus-Pro-7B"),
+     ("janus-tiny", None), ("ckpts/janus-pro-7b-sft", None)],
+)  # fmt: skip
+def test_paper_model_matches_the_hub_id_tail_in_any_case(model, name):
+    assert paper_model(model) == name
+
+
+def test_scores_csv_and_leaderboard_agree_on_the_paper_value(tmp_path):
+    """One rule matches a run's model to the paper, when scores.csv is written and in the report."""
+    run = score_run(tmp_path, "pope", read_jsonl(POPE_GOLDEN), "local", model="ckpts/janus-pro-7b")
+    scores = pd.read_csv(run / "scores.csv", keep_default_na=False, na_values=[""])
+    recorded = scores[scores["metric"] == "f1_mean"].iloc[0]
+    code, _, err = invoke("report", run, "-o", tmp_path / "site")
+    assert code == 0, err
+    board = pd.read_csv(tmp_path / "site" / "leaderboard.csv", keep_default_na=False, na_values=[""])
+    shown = board[(board["source"] == "run") & (board["metric"] == "f1_mean")].iloc[0]
+    assert recorded["paper"] == shown["paper"] == 87.4
 
 
 # --- markdown ------------------------------------------------------------------------------------
@@ -167,18 +207,19 @@ def test_html_has_every_section(report):
 
 
 # --- the HTML in a real browser --------------------------------------------------------------------
-def chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+def chromium(binary: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
            "--disable-component-update", "--disable-sync", "--no-first-run", "--mute-audio",
            f"--user-data-dir={tmp / 'profile'}", *args]  # fmt: skip
     return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=180)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
-def test_browser_renders_tables_and_images(report, tmp_path):
+def test_browser_renders_tables_and_images(browser, report, tmp_path):
     shot = tmp_path / "shot.png"
     url = (report["out"] / "leaderboard.html").as_uri()
-    done = chromium(tmp_path, "--window-size=1280,3000", "--hide-scrollbars", f"--screenshot={shot}", url)
+    done = chromium(
+        browser, tmp_path, "--window-size=1280,3000", "--hide-scrollbars", f"--screenshot={shot}", url
+    )
     assert shot.exists(), done.stderr[-2000:]
     pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=float)
     assert pixels.shape[:2] == (3000, 1280)
@@ -187,7 +228,7 @@ def test_browser_renders_tables_and_images(report, tmp_path):
     assert coloured.mean() > 0.005
 
     # The page's own JavaScript-free DOM, after load: tables and images there, nothing injected.
-    dom = chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom", url).stdout
+    dom = chromium(browser, tmp_path, "--virtual-time-budget=3000", "--dump-dom", url).stdout
     assert "<title>janus-eval leaderboard</title>" in dom
     assert dom.count("<table") >= 6
     assert "<script" not in dom
@@ -198,8 +239,7 @@ def test_browser_renders_tables_and_images(report, tmp_path):
     assert "&lt;script&gt;window.pwned" in dom
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
-def test_browser_runs_nothing_a_model_wrote(report, tmp_path):
+def test_browser_runs_nothing_a_model_wrote(browser, report, tmp_path):
     """A copy of the page without its Content-Security-Policy, with one probe script of ours:
     the escaping alone must keep the payloads from running or becoming elements."""
     html = report["html"]
@@ -215,7 +255,7 @@ def test_browser_runs_nothing_a_model_wrote(report, tmp_path):
     )
     page = tmp_path / "probe.html"
     page.write_text(html.replace(csp.group(0), "").replace("</body>", probe + "</body>"), encoding="utf-8")
-    dom = chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", page.as_uri()).stdout
+    dom = chromium(browser, tmp_path, "--virtual-time-budget=5000", "--dump-dom", page.as_uri()).stdout
     title = re.search(r"<title>(.*?)</title>", dom)
     assert title is not None, dom[:500]
     found = dict(kv.split("=") for kv in title.group(1).removeprefix("probe ").split())
@@ -223,6 +263,22 @@ def test_browser_runs_nothing_a_model_wrote(report, tmp_path):
     assert found["scripts"] == "1" and found["onerror"] == "0" and found["h1"] == "1"
     assert found["imgs"] == "14" and found["decoded"] == "14"  # every plot and thumbnail decodes
     assert int(found["tables"]) >= 6
+
+
+@pytest.mark.parametrize("ci, outcome", [("true", "2 errors"), ("", "2 skipped")])
+def test_browser_tests_fail_without_chromium_in_ci(tmp_path, ci, outcome):
+    """The browser tests, in a child pytest whose PATH holds no Chromium: skipped on a
+    workstation, an error (exit 1) where CI is set."""
+    here = Path(__file__).resolve()
+    env = {**os.environ, "PATH": str(tmp_path), "CI": ci, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{here}", "-k", "test_browser_r"],
+        cwd=here.parent.parent, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert outcome in done.stdout, done.stdout[-2000:]
+    assert done.returncode == (1 if ci else 0)
+    if ci:
+        assert "CI is set but headless Chromium is not installed" in done.stdout
 
 
 def test_report_bad_input_exits_2(report, tmp_path):
@@ -233,3 +289,18 @@ def test_report_bad_input_exits_2(report, tmp_path):
     (unscored / "scores.csv").unlink()
     code, _, err = invoke("report", unscored, "-o", tmp_path / "out")
     assert code == 2 and "no scores.csv" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("line", ['{"sample_id": "x", "prediction": "Yes"', '"just a string"'])
+def test_report_malformed_samples_line_exits_2_with_one_line(report, tmp_path, line):
+    bad = tmp_path / "bad"
+    shutil.copytree(report["runs"][0], bad)
+    path = bad / "pope" / "samples.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:41] + [line + "\n"] + lines[41:]), encoding="utf-8")
+    before = path.read_bytes()
+    code, out, err = invoke("report", bad, "-o", tmp_path / "out")
+    assert code == 2, out + err
+    assert len(err.strip().splitlines()) == 1 and err.startswith(f"error: {path}:42:")
+    assert not (tmp_path / "out" / "leaderboard.html").exists()
+    assert path.read_bytes() == before  # the report only reads the run folder

@@ -60,12 +60,31 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path):
     assert plain == {k: v["prediction"] for k, v in by_id.items()}
 
 
-def test_truncated_last_line_is_dropped_and_redone(tmp_path):
+def test_truncated_last_line_is_skipped_by_readers_and_cut_by_the_writer(tmp_path):
     from janus_eval.store import RunStore
 
     store = RunStore(tmp_path)
     store.append_records("pope", [{"sample_id": "a", "prediction": "yes"}, {"sample_id": "b", "prediction": "no"}])
     path = store.samples_path("pope")
-    path.write_bytes(path.read_bytes() + b'{"sample_id": "c", "predic')  # a kill mid-write
+    cut = path.read_bytes() + b'{"sample_id": "c", "predic'  # a kill mid-write
+    path.write_bytes(cut)
     assert store.done_ids("pope") == {"a", "b"}
-    assert path.read_bytes().endswith(b"\n")
+    assert path.read_bytes() == cut  # reading never writes (a live run, a read-only baseline)
+    store.append_records("pope", [{"sample_id": "c", "prediction": "yes"}])
+    assert [r["sample_id"] for r in store.read_records("pope")] == ["a", "b", "c"]
+
+
+def test_malformed_record_line_is_one_clear_error(cli, tmp_path):
+    from janus_eval.errors import UsageError
+    from janus_eval.store import RunStore
+
+    store = RunStore(tmp_path / "run")
+    store.append_records("pope", [{"sample_id": "a", "prediction": "yes"}])
+    path = store.samples_path("pope")
+    path.write_text(path.read_text() + "{oops}\n")
+    try:
+        store.read_records("pope")
+    except UsageError as exc:
+        assert f"{path}:2" in str(exc)
+    else:
+        raise AssertionError("a malformed record must raise UsageError")

@@ -248,7 +248,9 @@ class JanusAdapter:
         size = batch_size or max(1, sum(d.n_images for d in draws))
         if self.compile and self.device.startswith("cuda") and id(self.model) not in _COMPILED:
             compile_step(self.model)
-        return draw(self.model, self.processor, draws, size, roles=self.roles, static=self.compile)
+        # The fixed-shape loop: the same tokens as the dynamic one, no per-shape warm-up
+        # costs from one batch to the next, and compilable (--compile) on CUDA.
+        return draw(self.model, self.processor, draws, size, roles=self.roles, static=True)
 
     def describe(self) -> dict[str, Any]:
         if self._fingerprint is None:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
-from ..paper import paper_table
+from ..paper import paper_model, paper_table
 from ..run_info import RunInfo, load_run
 
 Key = tuple[str, str]  # (metric, subset)
@@ -88,15 +88,6 @@ def paper_value(paper: pd.DataFrame, model: str, task: str, key: Key) -> float:
     return float(hit["value"].iloc[0]) if len(hit) else float("nan")
 
 
-def match_paper_model(model: str, names: list[str]) -> str | None:
-    """`Janus-Pro-7B`, `deepseek-community/Janus-Pro-7B` or a local folder named so -> `Janus-Pro-7B`."""
-    tail = model.rstrip("/").split("/")[-1]
-    for name in names:
-        if model == name or tail.lower() == name.lower():
-            return name
-    return None
-
-
 def _keys(scores: pd.DataFrame, task: str) -> list[Key]:
     s = scores[scores["task"] == task]
     return list(zip(s["metric"], s["subset"]))
@@ -125,7 +116,7 @@ def collect(run_dirs: list[Path], paper: pd.DataFrame | None = None) -> Board:
         info = load_run(Path(path))
         seen[info.run_id] = seen.get(info.run_id, 0) + 1
         label = info.run_id if seen[info.run_id] == 1 else f"{info.run_id} #{seen[info.run_id]}"
-        runs.append(RunResult(info, label, _scores(info), match_paper_model(info.model, paper_models)))
+        runs.append(RunResult(info, label, _scores(info), paper_model(info.model, paper_models)))
 
     order = list(dict.fromkeys(paper["task"]))  # the report's order, then the others by name
     present = {t for run in runs for t in run.scores["task"]}
