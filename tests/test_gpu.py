@@ -39,7 +39,14 @@ def test_cuda_bfloat16_answers_batch_sizes_and_static_cache():
     assert whole == single == static
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+BF16_VARIES = pytest.mark.xfail(
+    strict=True,
+    reason="seen on an H100: in bfloat16 the CUDA kernels' reduction order follows the batch shape, so tokens of "
+    "a flat distribution change with the batch size; float32 is bit-identical (use --dtype float32 for that)",
+)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, pytest.param(torch.bfloat16, marks=BF16_VARIES)])
 def test_cuda_image_tokens_do_not_depend_on_batch_size_or_compilation(dtype):
     adapter = JanusAdapter("janus-tiny", device="cuda", dtype=str(dtype).replace("torch.", ""))
     model, processor = adapter.model, adapter.processor
