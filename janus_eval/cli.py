@@ -227,7 +227,12 @@ def quiet_libraries() -> None:
     import logging
     import os
 
+    import warnings
+
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for module in ("mmdet", "mmengine", "mmcv", "torch", "timm", "open_clip"):  # the judges' own chatter
+        warnings.filterwarnings("ignore", category=UserWarning, module=module)
+        warnings.filterwarnings("ignore", category=FutureWarning, module=module)
     for name in ("datasets", "transformers", "huggingface_hub"):
         logging.getLogger(name).setLevel(logging.ERROR)
     try:

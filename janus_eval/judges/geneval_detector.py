@@ -29,6 +29,7 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import os
+import warnings
 import shutil
 import sys
 import tempfile
@@ -350,7 +351,10 @@ class MmdetDetector:
         import torch
 
         _, init_detector, self._infer = _mmdet()
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+            # "checkpoint is None": the weights load just below, tensors only. mmdet resets the
+            # filters inside, so silence the display itself (catch_warnings restores it).
+            warnings.showwarning = lambda *args, **kwargs: None
             torch.manual_seed(seed)  # random init (demo) is reproducible
             self.model = init_detector(config, None, device="cpu")
         if checkpoint:
@@ -361,7 +365,9 @@ class MmdetDetector:
     def detect(self, path: str | os.PathLike) -> list[Detection]:
         import torch
 
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            # mmdet warns on every call that a randomly initialised model uses COCO's class names
+            warnings.simplefilter("ignore", UserWarning)
             result = self._infer(self.model, str(path))
         inst = result.pred_instances
         boxes = inst.bboxes.detach().float().cpu().numpy()
