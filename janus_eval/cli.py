@@ -71,6 +71,11 @@ GENEVAL_DIR_HELP = (
     "GenEval: folder with the detector and CLIP checkpoints (default: $JANUS_EVAL_GENEVAL_DIR or the cache; "
     "downloaded there once when online)."
 )
+# the generation scorers' options, shared by `run` and `score`
+DpgCsv = Annotated[Optional[Path], typer.Option("--dpg-csv", help=DPG_CSV_HELP)]
+VqaModel = Annotated[Optional[str], typer.Option("--vqa-model", help=VQA_HELP)]
+OfficialQuirks = Annotated[bool, typer.Option("--official-quirks", help=QUIRKS_HELP)]
+GenevalDir = Annotated[Optional[Path], typer.Option("--geneval-dir", help=GENEVAL_DIR_HELP)]
 
 
 @app.command()
@@ -103,10 +108,10 @@ def run(
     images_per_prompt: Optional[int] = typer.Option(
         None, "--images-per-prompt", min=1, help="Generation: images per prompt (default 4)."
     ),
-    dpg_csv: Optional[Path] = typer.Option(None, "--dpg-csv", help=DPG_CSV_HELP),
-    vqa_model: Optional[str] = typer.Option(None, "--vqa-model", help=VQA_HELP),
-    official_quirks: bool = typer.Option(False, "--official-quirks", help=QUIRKS_HELP),
-    geneval_dir: Optional[Path] = typer.Option(None, "--geneval-dir", help=GENEVAL_DIR_HELP),
+    dpg_csv: DpgCsv = None,
+    vqa_model: VqaModel = None,
+    official_quirks: OfficialQuirks = False,
+    geneval_dir: GenevalDir = None,
 ) -> None:
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
     from .generation import with_generation_overrides
@@ -145,10 +150,10 @@ def score(
     judge_base_url: JudgeBaseUrl = None,
     judge_api_key_env: JudgeApiKeyEnv = None,
     judge_runs: JudgeRuns = None,
-    dpg_csv: Optional[Path] = typer.Option(None, "--dpg-csv", help=DPG_CSV_HELP),
-    vqa_model: Optional[str] = typer.Option(None, "--vqa-model", help=VQA_HELP),
-    official_quirks: bool = typer.Option(False, "--official-quirks", help=QUIRKS_HELP),
-    geneval_dir: Optional[Path] = typer.Option(None, "--geneval-dir", help=GENEVAL_DIR_HELP),
+    dpg_csv: DpgCsv = None,
+    vqa_model: VqaModel = None,
+    official_quirks: OfficialQuirks = False,
+    geneval_dir: GenevalDir = None,
 ) -> None:
     """Score saved or external predictions into a run folder, as `run` would."""
     from .registry import load_task
