@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
-PAPER_DIR = Path(__file__).resolve().parent.parent / "results" / "paper"
+_HERE = Path(__file__).resolve().parent
+# A checkout's results/paper/ (editable install); a wheel ships it as janus_eval/paper_tables.
+PAPER_DIR = next(
+    (d for d in (_HERE.parent / "results" / "paper", _HERE / "paper_tables") if d.is_dir()),
+    _HERE.parent / "results" / "paper",
+)
 KEY = ["model", "task", "metric", "subset"]
 
 

@@ -17,7 +17,9 @@ import yaml
 
 from .errors import UsageError
 
-TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
+_HERE = Path(__file__).resolve().parent
+# A checkout's top-level tasks/ (editable install); a wheel ships them as janus_eval/tasks.
+TASKS_DIR = next((d for d in (_HERE.parent / "tasks", _HERE / "tasks") if d.is_dir()), _HERE.parent / "tasks")
 
 
 @dataclass(frozen=True)
