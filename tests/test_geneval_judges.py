@@ -167,7 +167,7 @@ def test_demo_detector_runs_the_real_classes_and_returns_masked_detections(demo_
     assert [(d.label, d.score) for d in again] == [(d.label, d.score) for d in dets]
 
 
-def test_detector_weights_load_from_a_local_checkpoint(demo_judge, image_path, tmp_path):
+def test_detector_weights_load_from_a_local_checkpoint(demo_judge, image_path, tmp_path, monkeypatch):
     cfg = D.detector_config(demo=True)
     cfg_path = tmp_path / "demo_cfg.py"
     cfg.dump(str(cfg_path))
@@ -178,11 +178,15 @@ def test_detector_weights_load_from_a_local_checkpoint(demo_judge, image_path, t
     want = [(d.label, round(d.score, 6)) for d in demo_judge.detect(image_path)]
     assert [(d.label, round(d.score, 6)) for d in loaded.detect(image_path)] == want
     assert [(d.label, round(d.score, 6)) for d in other_seed.detect(image_path)] != want
-    # a checkpoint needing full unpickling is refused unless it is the official file
+    # a checkpoint needing full unpickling is refused unless the user trusts it explicitly
     pickled = tmp_path / "pickled.pth"
-    torch.save({"state_dict": {}, "meta": {"arr": np.arange(3)}}, pickled)
-    with pytest.raises(UsageError, match="more than tensors"):
+    torch.save({"state_dict": demo_judge.detector.model.state_dict(), "meta": {"arr": np.arange(3)}}, pickled)
+    with pytest.raises(UsageError, match="more than tensors.*JANUS_EVAL_ALLOW_PICKLE=1"):
         D.MmdetDetector(str(cfg_path), pickled)
+    monkeypatch.setenv("JANUS_EVAL_ALLOW_PICKLE", "1")
+    trusted = D.MmdetDetector(str(cfg_path), pickled, seed=7)
+    assert [(d.label, round(d.score, 6)) for d in trusted.detect(image_path)] == want
+    monkeypatch.delenv("JANUS_EVAL_ALLOW_PICKLE")
     empty = tmp_path / "empty.pth"
     torch.save({"state_dict": {"backbone.x": torch.zeros(1)}}, empty)
     with pytest.raises(UsageError, match="does not fit the config"):

@@ -299,25 +299,16 @@ def _shrink(cfg) -> None:
                 step.scale = (256, 256)
 
 
-OFFICIAL_SHA256_PREFIX = "c9d0c4f2"  # the hash in the official checkpoint's file name
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+ALLOW_PICKLE_ENV = "JANUS_EVAL_ALLOW_PICKLE"  # "1": the user trusts checkpoints that need full unpickling
 
 
 def load_detector_weights(model, path: Path) -> None:
     """Load an mmdet checkpoint into `model` (built from its config).
 
-    Tensors-only loading first; a checkpoint whose metadata needs full unpickling is
-    accepted only when it is the official file (its sha256 starts with the hash in the
-    official file name). Missing weights are an error; extra keys are ignored.
+    Tensors only, by default. A checkpoint whose metadata needs full unpickling (which
+    can run code) is loaded only when the user says they trust it with
+    JANUS_EVAL_ALLOW_PICKLE=1, as `--allow-pickle` does for model weights; or re-saved
+    once as a plain state dict. Missing weights are an error; extra keys are ignored.
     """
     import pickle
 
@@ -326,10 +317,11 @@ def load_detector_weights(model, path: Path) -> None:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if not _sha256(path).startswith(OFFICIAL_SHA256_PREFIX):
+        if os.environ.get(ALLOW_PICKLE_ENV) != "1":
             raise UsageError(
-                f"{path} holds more than tensors and is not the official {DETECTOR_CHECKPOINT} "
-                f"(sha256 {OFFICIAL_SHA256_PREFIX}...): re-save it as a plain state dict"
+                f"{path} holds more than tensors, and unpickling it can run code: if you trust it, set "
+                f"{ALLOW_PICKLE_ENV}=1, or re-save it once as a plain state dict "
+                f"(torch.save(torch.load(p, weights_only=False)['state_dict'], out))"
             ) from exc
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
     except (OSError, RuntimeError, EOFError) as exc:
