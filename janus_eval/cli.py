@@ -136,6 +136,8 @@ def run(
     if int(os.environ.get("RANK", "0")) != 0:
         return  # torchrun: rank 0 reports
     typer.echo(summary(store.read_scores()))
+    if demo:
+        typer.echo("demo: shipped sample sets and random-weight judges; these numbers test the pipeline, not a model")
     typer.echo(f"run folder: {store.root}  (every variant: {store.root / 'scores.csv'})")
 
 

@@ -39,11 +39,12 @@ def paper_model(model: str, names: Iterable[str] | None = None) -> str | None:
     return next((name for name in names if name.lower() == tail), None)
 
 
-def with_paper(scores: pd.DataFrame, model: str) -> pd.DataFrame:
-    """Add `paper` and `delta` columns to a long score table (task, metric, subset, value, n)."""
+def with_paper(scores: pd.DataFrame, model: str | None) -> pd.DataFrame:
+    """Add `paper` and `delta` columns to a long score table (task, metric, subset, value, n);
+    empty when `model` is None or not one the report covers."""
     out = scores.copy()
     out["subset"] = out["subset"].fillna("")
-    name = paper_model(model)
+    name = None if model is None else paper_model(model)
     if name is None:
         out["paper"] = float("nan")
     else:

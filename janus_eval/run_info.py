@@ -46,6 +46,7 @@ class RunInfo:
     fingerprint: str | None
     date: str  # "YYYY-MM-DD HH:MM" (UTC as the manifest wrote it), or "" when unknown
     tasks: dict[str, TaskInfo] = field(default_factory=dict)
+    demo: bool = False  # --demo: shipped sample sets and random-weight judges; never beside the paper
 
     @property
     def short_fingerprint(self) -> str:
@@ -96,6 +97,7 @@ def run_info(store: RunStore) -> RunInfo:
         fingerprint=None if fingerprint is None else str(fingerprint),
         date=_date(manifest, store),
         tasks=tasks,
+        demo=bool(manifest.get("demo")),
     )
 
 

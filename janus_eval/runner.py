@@ -135,9 +135,11 @@ def score_records(
     return frame.to_dict(orient="records"), table
 
 
-def _write_scores(store: RunStore, new: pd.DataFrame, model: str) -> pd.DataFrame:
-    """Merge this invocation's tables into the run's scores (other tasks' rows are kept)."""
-    new = with_paper(new, model)
+def _write_scores(store: RunStore, new: pd.DataFrame, model: str, demo: bool = False) -> pd.DataFrame:
+    """Merge this invocation's tables into the run's scores (other tasks' rows are kept).
+    Demo runs (shipped samples, random-weight judges) get no paper column: their
+    numbers test the pipeline, not a model."""
+    new = with_paper(new, None if demo else model)
     path = store.root / "scores.csv"
     if path.exists():
         old = store.read_scores()
@@ -295,7 +297,7 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
             manifest["updated"] = _now()
             store.write_manifest(manifest)
     if world.main:
-        _write_scores(store, pd.concat(tables, ignore_index=True), adapter.describe()["model"])
+        _write_scores(store, pd.concat(tables, ignore_index=True), adapter.describe()["model"], demo=opts.demo)
     distributed.barrier(world)
     return store
 

@@ -55,3 +55,24 @@ def test_static_cache_gives_the_same_predictions(tmp_path):
     store = run(resolve_tasks("pope,mme"), opts)
     static = {f"{t}:{r['sample_id']}": r["prediction"] for t in ("pope", "mme") for r in store.read_records(t)}
     assert static == plain
+
+
+def test_demo_scores_are_never_set_beside_the_paper(cli, tmp_path):
+    """A --demo run of a model the report covers (here: a folder named Janus-Pro-7B holding janus-tiny)
+    gets no paper column, and the output says the numbers test the pipeline."""
+    import shutil
+
+    from janus_eval.models.tiny import tiny_path
+
+    folder = tmp_path / "Janus-Pro-7B"
+    shutil.copytree(tiny_path(), folder)
+    code, out, err = cli("run", "--tasks", "pope", "--model", folder, "--demo", "--output", tmp_path / "o",
+                         "--run-id", "d", "--no-progress")  # fmt: skip
+    assert code == 0, err
+    scores = pd.read_csv(tmp_path / "o/d/scores.csv")
+    assert scores["paper"].isna().all() and scores["delta"].isna().all()
+    assert "test the pipeline, not a model" in out
+    code, out, err = cli("report", tmp_path / "o/d", "-o", tmp_path / "rep")
+    assert code == 0, err
+    board = pd.read_csv(tmp_path / "rep/leaderboard.csv")
+    assert board[board["source"] == "run"]["paper"].isna().all()

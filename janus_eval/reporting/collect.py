@@ -116,7 +116,7 @@ def collect(run_dirs: list[Path], paper: pd.DataFrame | None = None) -> Board:
         info = load_run(Path(path))
         seen[info.run_id] = seen.get(info.run_id, 0) + 1
         label = info.run_id if seen[info.run_id] == 1 else f"{info.run_id} #{seen[info.run_id]}"
-        runs.append(RunResult(info, label, _scores(info), paper_model(info.model, paper_models)))
+        runs.append(RunResult(info, label, _scores(info), None if info.demo else paper_model(info.model, paper_models)))
 
     order = list(dict.fromkeys(paper["task"]))  # the report's order, then the others by name
     present = {t for run in runs for t in run.scores["task"]}
