@@ -19,7 +19,7 @@ from tqdm import tqdm
 from . import distributed
 from .data import Sample, load_samples, make_ids
 from .errors import UsageError
-from .generation import draw_samples
+from .generation import draw_samples, generation_settings
 from .judges import Judges
 from .models.base import Ask, ModelAdapter
 from .paper import with_paper
@@ -183,13 +183,46 @@ def check_resume_data(manifest: dict[str, Any], data: dict[str, Any]) -> None:
             raise UsageError(f"task {name} of run {manifest.get('run_id')} read other data ({changed}); give a new --run-id")
 
 
+def check_resume_settings(manifest: dict[str, Any], opts: "RunOptions", tasks: list[TaskConfig]) -> None:
+    """Images drawn with another seed, or answers in another dtype, cannot share a run."""
+    if not manifest:
+        return
+    started = set(manifest.get("tasks", {}))
+    drawn = [t.name for t in tasks if t.kind == "generation" and t.name in started]
+    if drawn and manifest.get("seed") not in (None, opts.seed):
+        raise UsageError(
+            f"run {manifest.get('run_id')} drew {', '.join(drawn)} with --seed {manifest['seed']}, not {opts.seed}; "
+            "give a new --run-id"
+        )
+
+
 def check_resume_weights(manifest: dict[str, Any], described: dict[str, Any]) -> None:
+    old_dtype = manifest.get("model", {}).get("dtype")
+    if old_dtype and described.get("dtype") and old_dtype != described["dtype"]:
+        raise UsageError(
+            f"run {manifest.get('run_id')} ran in {old_dtype}, not {described['dtype']}; give a new --run-id"
+        )
     old = manifest.get("model", {}).get("fingerprint")
     if old and described.get("fingerprint") and old != described["fingerprint"]:
         raise UsageError(
             f"the weights of {described.get('model')} changed since run {manifest.get('run_id')} started "
             f"(fingerprint {old} -> {described['fingerprint']}); give a new --run-id"
         )
+
+
+def finished_ids(store: RunStore, task: TaskConfig) -> set[str]:
+    """Samples with a record; for a generation task, only those whose image files all exist
+    (an image deleted or lost is drawn again)."""
+    if task.kind != "generation":
+        return store.done_ids(task.name)
+    root = store.task_dir(task.name)
+    paths = [store.samples_path(task.name), *store.shard_paths(task.name)]
+    return {
+        r["sample_id"]
+        for p in paths
+        for r in store.read_records(task.name, p)
+        if all((root / img).is_file() for img in (r.get("images") or []))
+    }
 
 
 def _data_workers(opts: RunOptions, device: str) -> int:
@@ -244,7 +277,10 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
     check_resume(manifest, opts.model, tasks)
     data = {t.name: load_samples(t, demo=opts.demo, data_dir=opts.data_dir, limit=opts.limit) for t in tasks}
     check_resume_data(manifest, data)
-    for task in tasks:  # question files, judges: checked before hours of generation
+    check_resume_settings(manifest, opts, tasks)
+    for task in tasks:  # settings, question files, judges: checked before hours of generation
+        if task.kind == "generation":
+            generation_settings(task)
         preflight = get_preflight(task.scorer)
         if preflight is not None:
             preflight({**task.scoring, **opts.scoring}, judges)
@@ -269,11 +305,10 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
     if world.main:
         store.write_manifest(manifest)
 
-    tables = []
     for task in tasks:
         samples = data[task.name].samples
         t0 = time.perf_counter()
-        done = store.done_ids(task.name)
+        done = finished_ids(store, task)
         distributed.barrier(world)  # every rank sees the same pending list before any writes
         todo = [s for s in samples if s.id not in done]
         TASK_RUNNERS[task.kind](task, todo[world.rank :: world.size], adapter, store, opts)
@@ -282,22 +317,23 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
         if world.main:
             store.merge_shards(task.name)
             order = {s.id: i for i, s in enumerate(samples)}
-            records = sorted(
-                (r for r in store.read_records(task.name) if r["sample_id"] in order),
-                key=lambda r: order[r["sample_id"]],
-            )
+            latest = {r["sample_id"]: r for r in store.read_records(task.name)}  # a redrawn sample's last record
+            records = sorted((r for i, r in latest.items() if i in order), key=lambda r: order[r["sample_id"]])
+            others = [r for i, r in latest.items() if i not in order]  # e.g. beyond a smaller --limit: kept
             extra = {"image_root": str(store.task_dir(task.name)), "device": opts.device, **opts.scoring}
             records, table = score_records(task, records, judges, extra)
-            store.rewrite_records(task.name, records)
-            tables.append(table)
+            store.rewrite_records(task.name, records + others)
             manifest["tasks"][task.name]["resumed_samples"] = len(samples) - len(todo)
             manifest["timings"][task.name] = {
                 "answer_s": round(t1 - t0, 3), "score_s": round(time.perf_counter() - t1, 3),
             }  # fmt: skip
             manifest["updated"] = _now()
+            if judges is not None and hasattr(judges, "describe"):
+                manifest["judge"] = judges.describe()  # judges that loaded while scoring
+            manifest["scoring_overrides"] = opts.scoring
             store.write_manifest(manifest)
-    if world.main:
-        _write_scores(store, pd.concat(tables, ignore_index=True), adapter.describe()["model"], demo=opts.demo)
+            # written after every task: a later task's failure loses no finished scores
+            _write_scores(store, table, adapter.describe()["model"], demo=opts.demo)
     distributed.barrier(world)
     return store
 
