@@ -223,3 +223,17 @@ def test_static_cache_loop_gives_the_official_tokens(tiny, settings):
         temperature=settings["temperature"], multinomial=per_row_generators(seeds_for("s", 3)), **tiny_settings(model),
     )  # fmt: skip
     assert torch.equal(got, want)
+
+
+def test_static_loop_reuses_one_cache_per_shape(tiny):
+    """Prompts of different widths share a padded width bucket, so batches of one size reuse one
+    preallocated cache (one shape for a compiled step) — and still give the per-image tokens."""
+    from janus_eval.models.janus_image import _CACHES
+
+    model, processor = tiny
+    _CACHES.pop(model, None)
+    draws = [Draw(p, 2, seeds_for(f"c{i}", 2), **FLAT) for i, p in enumerate(PROMPTS)]
+    got = draw_tokens(model, processor, draws, 2, static=True)
+    assert len(_CACHES[model]) == 1  # four batches of 2 images, prompts of four widths
+    want = draw_tokens(model, processor, draws, 8, static=False)
+    assert all(torch.equal(a, b) for a, b in zip(got, want))

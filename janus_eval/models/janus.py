@@ -243,10 +243,10 @@ class JanusAdapter:
     # --- generation -----------------------------------------------------
     def draw(self, draws: list[Draw], batch_size: int | None = None) -> list[list[Image.Image]]:
         """Text-to-image with the official sampler (models/janus_image.py); batch_size counts images."""
-        from .janus_image import _COMPILED, compile_step, draw
+        from .janus_image import compile_step, draw, is_compiled
 
         size = batch_size or max(1, sum(d.n_images for d in draws))
-        if self.compile and self.device.startswith("cuda") and id(self.model) not in _COMPILED:
+        if self.compile and self.device.startswith("cuda") and not is_compiled(self.model):
             compile_step(self.model)
         # The fixed-shape loop: the same tokens as the dynamic one, no per-shape warm-up
         # costs from one batch to the next, and compilable (--compile) on CUDA.

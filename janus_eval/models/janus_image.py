@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -134,7 +135,7 @@ def sample_image_tokens(
     language_model = model.model.language_model
     if static:
         return _static_loop(model, tokens, mask, positions, next_position, generators, cfg, temperature,
-                            n_tokens, row_sampler)  # fmt: skip
+                            n_tokens, row_sampler, pad_token_id)  # fmt: skip
     cache_kw = _cache_keyword(language_model)
     head = model.model.generation_head
     generated = torch.zeros((batch, n_tokens), dtype=torch.long, device=device)
@@ -165,19 +166,32 @@ def sample_image_tokens(
     return generated
 
 
-def _static_loop(model, tokens, mask, positions, next_position, generators, cfg, temperature, n_tokens, row_sampler):
-    """The decode loop over a preallocated KV cache with fixed-shape step inputs."""
-    import torch
-    from transformers import StaticCache
+WIDTH_BUCKET = 64  # prompt widths are padded up to a multiple: one step shape for most batches
 
+
+def _static_loop(
+    model, tokens, mask, positions, next_position, generators, cfg, temperature, n_tokens, row_sampler, pad_token_id
+):
+    """The decode loop over a preallocated KV cache with fixed-shape step inputs.
+
+    The prompt width is padded (masked) up to a multiple of WIDTH_BUCKET and the cache
+    is reused for every batch of the same shape, so a compiled step is captured once
+    per shape rather than per batch."""
+    import torch
+
+    extra = -tokens.shape[1] % WIDTH_BUCKET
+    if extra:
+        tokens = torch.cat([tokens.new_full((tokens.shape[0], extra), pad_token_id), tokens], dim=1)
+        mask = torch.cat([mask.new_zeros((mask.shape[0], extra)), mask], dim=1)
+        positions = torch.cat([positions.new_zeros((positions.shape[0], extra)), positions], dim=1)
     language_model = model.model.language_model
     rows, width = tokens.shape
-    cache = StaticCache(config=language_model.config, max_cache_len=width + n_tokens)
     # Generated positions are all real tokens; causality hides the ones not yet written.
     full_mask = torch.cat([mask, mask.new_ones((rows, n_tokens))], dim=1)
     step = _step_function(model)
     generated = torch.zeros((rows // 2, n_tokens), dtype=torch.long, device=tokens.device)
     with torch.inference_mode():
+        cache = _static_cache(model, rows, width + n_tokens)  # reset in place: inside inference mode
         out = language_model(
             inputs_embeds=model.get_input_embeddings()(tokens), attention_mask=full_mask,
             position_ids=positions, cache=cache, use_cache=True,
@@ -195,14 +209,32 @@ def _static_loop(model, tokens, mask, positions, next_position, generators, cfg,
     return generated
 
 
-_COMPILED: dict[int, Callable] = {}
+_COMPILED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> its compiled step
+_CACHES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> {(rows, length): StaticCache}
+
+
+def _static_cache(model, rows: int, length: int):
+    """A StaticCache for `model` of this shape, reused (reset) from batch to batch."""
+    from transformers import StaticCache
+
+    caches = _CACHES.setdefault(model, {})
+    cache = caches.get((rows, length))
+    if cache is None:
+        cache = caches[(rows, length)] = StaticCache(config=model.model.language_model.config, max_cache_len=length)
+    else:
+        cache.reset()
+    return cache
 
 
 def compile_step(model) -> None:
     """Compile the one-token step of `model` (torch.compile, CUDA graphs on GPU) for static loops."""
     import torch
 
-    _COMPILED[id(model)] = torch.compile(_eager_step(model), mode="reduce-overhead", fullgraph=False)
+    _COMPILED[model] = torch.compile(_eager_step(model), mode="reduce-overhead", fullgraph=False)
+
+
+def is_compiled(model) -> bool:
+    return model in _COMPILED
 
 
 def _eager_step(model):
@@ -217,7 +249,7 @@ def _eager_step(model):
 
 
 def _step_function(model):
-    return _COMPILED.get(id(model)) or _eager_step(model)
+    return _COMPILED.get(model) or _eager_step(model)
 
 
 def _cache_keyword(language_model) -> str:
