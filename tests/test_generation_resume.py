@@ -40,3 +40,22 @@ def test_bad_generation_settings_fail_before_any_model_work(cli, tmp_path):
                          "--images-per-prompt", "5", "--output", tmp_path, "--run-id", "bad")  # fmt: skip
     assert code == 2 and "--images-per-prompt must be 1 to 4" in err
     assert not (tmp_path / "bad").exists()  # pope was not run first
+
+
+def test_a_missing_vqa_folder_fails_before_drawing(cli, tmp_path):
+    code, out, err = cli("run", "--tasks", "dpgbench", "--model", "janus-tiny", "--limit", "1",
+                         "--vqa-model", tmp_path / "nonexistent" / "blip", "--dpg-csv", tmp_path / "q.csv",
+                         "--output", tmp_path, "--run-id", "v")  # fmt: skip
+    assert code == 2 and len(err.strip().splitlines()) == 1  # the question file or the judge: one line
+    assert not (tmp_path / "v").exists()  # refused before any image was drawn
+
+    from janus_eval.errors import UsageError
+    from janus_eval.judges.vqa import check_vqa_spec
+
+    try:
+        check_vqa_spec(str(tmp_path / "nonexistent" / "blip"))
+    except UsageError as exc:
+        assert "no such folder" in str(exc)
+    else:
+        raise AssertionError("a missing --vqa-model folder must be refused")
+    check_vqa_spec("Salesforce/blip-vqa-base")  # a hub id is left to the loader

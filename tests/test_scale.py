@@ -18,7 +18,7 @@ def _records(run_dir, task):
 
 
 def test_torchrun_two_processes_match_one(tmp_path):
-    common = ["run", "--tasks", "pope,mme", "--model", "janus-tiny", "--demo", "--batch-size", "3",
+    common = ["run", "--tasks", "pope,mme,dpgbench", "--model", "janus-tiny", "--demo", "--batch-size", "3",
               "--output", str(tmp_path), "--no-progress"]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     one = subprocess.run([sys.executable, "-m", "janus_eval", *common, "--run-id", "one"], env=env,
@@ -30,10 +30,12 @@ def test_torchrun_two_processes_match_one(tmp_path):
         env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert two.returncode == 0, two.stderr[-3000:]
-    for task in ("pope", "mme"):
+    for task in ("pope", "mme", "dpgbench"):
         assert _records(tmp_path / "two", task) == _records(tmp_path / "one", task)
         assert not list((tmp_path / "two" / task).glob("samples.rank*.jsonl"))  # merged and removed
     assert (tmp_path / "two/scores.csv").read_text() == (tmp_path / "one/scores.csv").read_text()
+    for grid in (tmp_path / "one/dpgbench/images").iterdir():  # images drawn by either rank are the same
+        assert (tmp_path / "two/dpgbench/images" / grid.name).read_bytes() == grid.read_bytes()
     manifest = json.loads((tmp_path / "two/manifest.json").read_text())
     assert manifest["world_size"] == 2
     assert two.stdout.count("f1_mean") == 1  # rank 0 alone reports

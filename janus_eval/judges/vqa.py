@@ -247,6 +247,9 @@ def check_vqa_spec(spec: str | None, *, demo: bool = False) -> None:
             )
         return
     path = Path(spec).expanduser()
+    looks_local = spec.startswith((".", "/", "~")) or spec.count("/") != 1
+    if looks_local and not path.exists():
+        raise UsageError(f"--vqa-model {spec}: no such folder; give a BLIP or ViLT VQA checkpoint folder, or mplug")
     if path.exists() and not (path / "config.json").exists():
         raise UsageError(
             f"{path} has no config.json: point --vqa-model at a BLIP or ViLT VQA checkpoint folder"
@@ -270,6 +273,9 @@ def load_vqa_judge(
     if spec.startswith("modelscope:"):
         return MPlugVQA(spec.split(":", 1)[1], device=device)
     path = Path(spec).expanduser()
+    looks_local = spec.startswith((".", "/", "~")) or spec.count("/") != 1
+    if looks_local and not path.exists():
+        raise UsageError(f"--vqa-model {spec}: no such folder; give a BLIP or ViLT VQA checkpoint folder, or mplug")
     if path.exists() and not (path / "config.json").exists():
         raise UsageError(
             f"{path} has no config.json: point --vqa-model at a BLIP or ViLT VQA checkpoint folder"
