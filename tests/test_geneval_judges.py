@@ -228,3 +228,18 @@ def test_score_end_to_end_with_the_demo_judges(demo_judge, tmp_path):
     assert strict.per_sample.loc[0, "parsed"][0]["reason"] == "expected car>=1, found 0"
     marks = strict.table[strict.table["metric"] == "mode"]
     assert marks[["subset", "value"]].values.tolist() == [["demo_judge", 1.0]]
+
+
+def test_a_prompt_without_images_is_counted_not_dropped(demo_judge, tmp_path):
+    meta = {"tag": "single_object", "include": [{"class": "car", "count": 1}], "prompt": "a photo of a car"}
+    folder = tmp_path / "images" / "00001" / "samples"
+    folder.mkdir(parents=True)
+    Image.new("RGB", (64, 64), "red").save(folder / "0000.png")
+    recs = [
+        {"id": "00000", **meta, "images": [], "error": None},  # its folder had no samples/
+        {"id": "00001", **meta, "images": ["images/00001/samples/0000.png"], "error": None},
+    ]
+    judges = type("J", (), {"geneval": demo_judge, "demo": True})()
+    scored = G.score(pd.DataFrame(recs), {"image_root": str(tmp_path)}, judges)
+    row = scored.table[scored.table["metric"] == "prompts_without_images"].iloc[0]
+    assert row["value"] == 1.0 and row["n"] == 2

@@ -433,6 +433,9 @@ def score(records: pd.DataFrame, settings: Mapping[str, Any] | None = None, judg
         per_score[idx] = float(np.mean([v["correct"] for v in verdicts])) if verdicts else None
     rows = summarize(tags, flags, prompt_ids)
     rows.append(("unreadable_images", "", float(unreadable), len(flags)))
+    # a prompt with no images at all (e.g. a folder without samples/) is in no tag's mean: say so
+    empty = sum(1 for idx in ok.index if not parsed.get(idx))
+    rows.append(("prompts_without_images", "", float(empty), len(ok)))
     if judge is not None and getattr(judge, "demo", False):
         rows.append(("mode", "demo_judge", 1.0, len(flags)))  # random-weight judges: the scores mean nothing
     rows += error_rows(records)
