@@ -246,6 +246,11 @@ def check_vqa_spec(spec: str | None, *, demo: bool = False) -> None:
                 "dependencies), or pass --vqa-model with a local BLIP/ViLT VQA folder"
             )
         return
+    _checked_path(spec)
+
+
+def _checked_path(spec: str) -> Path:
+    """A transformers `--vqa-model`: an existing checkpoint folder, or (kept as given) a hub id."""
     path = Path(spec).expanduser()
     looks_local = spec.startswith((".", "/", "~")) or spec.count("/") != 1
     if looks_local and not path.exists():
@@ -254,6 +259,7 @@ def check_vqa_spec(spec: str | None, *, demo: bool = False) -> None:
         raise UsageError(
             f"{path} has no config.json: point --vqa-model at a BLIP or ViLT VQA checkpoint folder"
         )
+    return path
 
 
 def load_vqa_judge(
@@ -272,14 +278,7 @@ def load_vqa_judge(
         return MPlugVQA(MPLUG_MODEL, device=device)
     if spec.startswith("modelscope:"):
         return MPlugVQA(spec.split(":", 1)[1], device=device)
-    path = Path(spec).expanduser()
-    looks_local = spec.startswith((".", "/", "~")) or spec.count("/") != 1
-    if looks_local and not path.exists():
-        raise UsageError(f"--vqa-model {spec}: no such folder; give a BLIP or ViLT VQA checkpoint folder, or mplug")
-    if path.exists() and not (path / "config.json").exists():
-        raise UsageError(
-            f"{path} has no config.json: point --vqa-model at a BLIP or ViLT VQA checkpoint folder"
-        )
+    path = _checked_path(spec)
     return TransformersVQA.from_pretrained(
         str(path) if path.exists() else spec, device=device, batch_size=batch_size
     )
