@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import tempfile
@@ -26,7 +25,7 @@ from .paper import with_paper
 from .pipeline import prepared_batches
 from .registry import TaskConfig
 from .scoring import get_preflight, get_scorer
-from .store import RunStore, safe_name
+from .store import RunStore, json_objects, safe_name
 
 
 @dataclass
@@ -345,15 +344,7 @@ def read_samples_file(path: Path, task: TaskConfig) -> list[dict[str, Any]]:
         raise UsageError(f"no samples file at {path}")
     rows = []
     with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UsageError(f"{path}:{n}: not valid JSON ({exc.msg}); fix or remove that line") from exc
-            if not isinstance(row, dict):
-                raise UsageError(f"{path}:{n}: expected a JSON object per line, got {type(row).__name__}")
+        for n, row in json_objects(path, fh):
             missing = [c for c in ("prediction", *task.id_columns) if c not in row]
             if missing:
                 raise UsageError(f"{path}:{n}: missing field(s) {', '.join(missing)} (the samples contract)")

@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import pandas as pd
 
@@ -40,6 +40,21 @@ def atomic_write_text(path: Path, text: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def json_objects(path: Path, lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSON-lines text; a line that is
+    not a JSON object is a UsageError naming the file and line."""
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path}:{n}: not valid JSON ({exc.msg}); fix or remove that line") from exc
+        if not isinstance(obj, dict):
+            raise UsageError(f"{path}:{n}: expected a JSON object per line, got {type(obj).__name__}")
+        yield n, obj
 
 
 def _cut_partial_tail(path: Path) -> None:
@@ -89,14 +104,8 @@ class RunStore:
         if data and not data.endswith(b"\n"):
             data = data[: data.rfind(b"\n") + 1]
         records = []
-        for n, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UsageError(f"{path}:{n}: not a JSON record ({exc.msg}); fix or delete that line") from exc
-            if not isinstance(rec, dict) or "sample_id" not in rec:
+        for n, rec in json_objects(path, data.decode("utf-8", errors="replace").splitlines()):
+            if "sample_id" not in rec:
                 raise UsageError(f"{path}:{n}: not a record of this run store (no sample_id)")
             records.append(rec)
         return records
