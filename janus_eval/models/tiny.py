@@ -8,7 +8,6 @@ tokens), a 5-level VQ decoder that upsamples 16x.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -169,14 +168,3 @@ def tiny_path() -> Path:
             shutil.rmtree(path)
         tmp.rename(path)
     return path
-
-
-def fingerprint(path: Path) -> str:
-    """sha256 over the weight files of a local model folder (first 16 hex digits)."""
-    h = hashlib.sha256()
-    for f in sorted(path.glob("*.safetensors")):
-        h.update(f.name.encode())
-        with open(f, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()[:16]
