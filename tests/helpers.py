@@ -37,3 +37,13 @@ def write_pope_copy(folder: Path, n: int, images: list[bytes] | None = None) -> 
     out.mkdir(parents=True, exist_ok=True)
     Dataset.from_list(rows, features=features).to_parquet(str(out / "test-00000-of-00001.parquet"))
     return folder
+
+
+def needs_geneval_extra() -> None:
+    """Skip a test when the geneval extra (mmdet, open_clip) is not installed."""
+    import pytest
+
+    pytest.importorskip("mmdet", reason='the geneval extra is not installed (pip install -e ".[geneval]")')
+    pytest.importorskip(
+        "open_clip", reason='the geneval extra is not installed (pip install -e ".[geneval]")'
+    )

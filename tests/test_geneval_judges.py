@@ -15,6 +15,7 @@ from PIL import Image
 
 from janus_eval.errors import UsageError
 from janus_eval.judges import geneval_detector as D
+from helpers import needs_geneval_extra
 from janus_eval.scoring import geneval as G
 
 torch.set_num_threads(1)
@@ -24,13 +25,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
     pytest.mark.filterwarnings("ignore::UserWarning"),
 ]
-
-
-def _needs_extra():
-    pytest.importorskip("mmdet", reason='the geneval extra is not installed (pip install -e ".[geneval]")')
-    pytest.importorskip(
-        "open_clip", reason='the geneval extra is not installed (pip install -e ".[geneval]")'
-    )
 
 
 # --- weights: local paths, one-time download, offline error --------------------------------
@@ -126,7 +120,7 @@ def test_a_failed_download_is_a_usage_error_and_leaves_no_file(no_env, tmp_path)
 
 @pytest.fixture(scope="module")
 def demo_judge():
-    _needs_extra()
+    needs_geneval_extra()
     return D.load_geneval_judge(demo=True, device="cpu")
 
 
@@ -139,7 +133,7 @@ def image_path(tmp_path_factory):
 
 
 def test_the_shipped_config_is_mask2former_swin_s_coco():
-    _needs_extra()
+    needs_geneval_extra()
     cfg = D.detector_config()
     assert cfg.model.type == "Mask2Former" and cfg.model.backbone.type == "SwinTransformer"
     assert cfg.model.backbone.depths == [2, 2, 18, 2] and cfg.model.backbone.embed_dims == 96

@@ -13,6 +13,7 @@ from janus_eval.data import Sample, load_samples
 from janus_eval.generation import write_geneval
 from janus_eval.judges.geneval_detector import OBJECT_NAMES_PATH
 from janus_eval.registry import load_task
+from helpers import needs_geneval_extra
 from janus_eval.scoring import geneval as G
 
 META_LINES = (OBJECT_NAMES_PATH.parent / "evaluation_metadata.jsonl").read_text().splitlines()
@@ -21,13 +22,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
     pytest.mark.filterwarnings("ignore::UserWarning"),
 ]
-
-
-def _needs_extra():
-    pytest.importorskip("mmdet", reason='the geneval extra is not installed (pip install -e ".[geneval]")')
-    pytest.importorskip(
-        "open_clip", reason='the geneval extra is not installed (pip install -e ".[geneval]")'
-    )
 
 
 def test_packaged_prompts_load_with_their_line_numbers_and_clauses():
@@ -71,7 +65,7 @@ def test_layout_writes_the_official_folder(tmp_path):
 
 
 def test_run_geneval_end_to_end_on_the_tiny_model(cli, tmp_path):
-    _needs_extra()
+    needs_geneval_extra()
     code, out, err = cli(
         "run", "--tasks", "geneval", "--model", "janus-tiny", "--demo", "--limit", "2", "--output", tmp_path,
         "--run-id", "ge", "--no-progress",
