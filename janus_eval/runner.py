@@ -209,21 +209,6 @@ def check_resume_weights(manifest: dict[str, Any], described: dict[str, Any]) ->
         )
 
 
-def finished_ids(store: RunStore, task: TaskConfig) -> set[str]:
-    """Samples with a record; for a generation task, only those whose image files all exist
-    (an image deleted or lost is drawn again)."""
-    if task.kind != "generation":
-        return store.done_ids(task.name)
-    root = store.task_dir(task.name)
-    paths = [store.samples_path(task.name), *store.shard_paths(task.name)]
-    return {
-        r["sample_id"]
-        for p in paths
-        for r in store.read_records(task.name, p)
-        if all((root / img).is_file() for img in (r.get("images") or []))
-    }
-
-
 def _data_workers(opts: RunOptions, device: str) -> int:
     if opts.workers is not None:
         return opts.workers
@@ -307,7 +292,7 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
     for task in tasks:
         samples = data[task.name].samples
         t0 = time.perf_counter()
-        done = finished_ids(store, task)
+        done = store.done_ids(task.name)
         distributed.barrier(world)  # every rank sees the same pending list before any writes
         todo = [s for s in samples if s.id not in done]
         TASK_RUNNERS[task.kind](task, todo[world.rank :: world.size], adapter, store, opts)

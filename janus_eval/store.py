@@ -111,9 +111,17 @@ class RunStore:
         return records
 
     def done_ids(self, task: str) -> set[str]:
-        """Ids finished in this run, in the merged file or in any rank's own file."""
+        """Ids finished in this run, in the merged file or in any rank's own file. A record
+        whose image files (`images`, generation tasks) are not all there is not finished:
+        its images are drawn again."""
+        root = self.task_dir(task)
         paths = [self.samples_path(task), *self.shard_paths(task)]
-        return {r["sample_id"] for p in paths for r in self.read_records(task, p)}
+        return {
+            r["sample_id"]
+            for p in paths
+            for r in self.read_records(task, p)
+            if all((root / img).is_file() for img in (r.get("images") or []))
+        }
 
     def merge_shards(self, task: str) -> None:
         """Fold the ranks' files into samples.jsonl (ids already there win), then remove them."""
