@@ -1,6 +1,6 @@
 """CUDA checks, run where a GPU is at hand (skipped elsewhere): the adapter on the
 tiny model gives the CPU's answers in float32, and the image sampler's tokens do
-not depend on batch size or on the compiled fixed-shape loop."""
+not depend on batch size, on the compiled fixed-shape loop or on the batched sampler."""
 
 from __future__ import annotations
 
@@ -60,3 +60,18 @@ def test_cuda_image_tokens_do_not_depend_on_batch_size_or_compilation(dtype):
     compiled = draw_tokens(model, processor, draws, 12, static=True)
     for a, b, c, d in zip(one, twelve, dynamic, compiled):
         assert torch.equal(a, b) and torch.equal(b, c) and torch.equal(b, d)
+
+
+def test_cuda_exponential_race_draws_what_multinomial_draws():
+    """The batched sampler (no host sync per row) must reproduce torch.multinomial's CUDA draws;
+    where it does not, the default sampler falls back to per-row multinomial (slower, same images)."""
+    from janus_eval.models.janus_image import exponential_race, multinomial_per_row
+
+    seeds = [image_seed(0, "gpu-race", "p", k) for k in range(6)]
+    per_row = [torch.Generator(device="cuda").manual_seed(s) for s in seeds]
+    race = [torch.Generator(device="cuda").manual_seed(s) for s in seeds]
+    noise = torch.Generator(device="cuda").manual_seed(1)
+    logits = torch.randn(30, 6, 16384, device="cuda", generator=noise) * 3
+    for step_logits in logits:
+        probs = torch.softmax(step_logits, dim=-1)
+        assert torch.equal(exponential_race(probs, race), multinomial_per_row(probs, per_row))

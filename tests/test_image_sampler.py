@@ -237,3 +237,60 @@ def test_static_loop_reuses_one_cache_per_shape(tiny):
     assert len(_CACHES[model]) == 1  # four batches of 2 images, prompts of four widths
     want = draw_tokens(model, processor, draws, 8, static=False)
     assert all(torch.equal(a, b) for a, b in zip(got, want))
+
+
+@pytest.mark.parametrize("vocab", [64, 16384])
+def test_exponential_race_draws_what_multinomial_draws(vocab):
+    """The batched sampler reproduces torch.multinomial's draw for every row over many steps
+    (16384 is the real models' codebook)."""
+    from janus_eval.models.janus_image import _race_matches_multinomial, exponential_race, multinomial_per_row
+
+    seeds = seeds_for("race", 5)
+    per_row = [torch.Generator().manual_seed(s) for s in seeds]
+    race = [torch.Generator().manual_seed(s) for s in seeds]
+    logits = torch.randn(40, 5, vocab, generator=torch.Generator().manual_seed(1)) * 3
+    draws = []
+    for step_logits in logits:
+        probs = torch.softmax(step_logits, dim=-1)
+        want = multinomial_per_row(probs, per_row)
+        assert torch.equal(exponential_race(probs, race), want)
+        draws.append(want)
+    assert len({tuple(d.tolist()) for d in draws}) > 30  # the draws really vary step to step
+    assert _race_matches_multinomial("cpu")  # so the default sampler takes the batched path here
+
+
+def test_non_finite_probabilities_fail_the_batch(tiny):
+    """torch.multinomial refuses nan/inf probabilities; the batched sampler has no per-step check,
+    so the token loop checks once at its end and refuses the batch rather than return tokens."""
+    model, processor = tiny
+    ids = [prompt_token_ids(processor.tokenizer, generation_prompt(PROMPTS[0]))]
+    head = model.model.generation_head
+    original = head.forward
+    head.forward = lambda hidden: original(hidden) * float("nan")
+    try:
+        with pytest.raises(ValueError, match="not finite"):
+            sample_image_tokens(model, ids, [torch.Generator().manual_seed(1)],
+                                pad_token_id=processor.tokenizer.pad_token_id)  # fmt: skip
+    finally:
+        del head.forward
+    assert sample_image_tokens(model, ids, [torch.Generator().manual_seed(1)],
+                               pad_token_id=processor.tokenizer.pad_token_id).shape == (1, 4)  # fmt: skip
+
+
+def test_growing_cache_returns_the_filled_part_without_copying(tiny):
+    """Each update writes into the buffers allocated at the first one and returns views of
+    exactly the positions written so far, as DynamicCache would (with its concatenation)."""
+    from janus_eval.models.janus_image import _growing_cache
+
+    model, _ = tiny
+    cache = _growing_cache(model, length=7)
+    parts = [torch.randn(2, 4, n, 8) for n in (3, 1, 1)]
+    for k, end in enumerate((3, 4, 5)):
+        keys, values = cache.update(parts[k], -parts[k], layer_idx=0)
+        assert keys.shape[-2] == end and cache.get_seq_length(0) == end
+        assert torch.equal(keys, torch.cat(parts[: k + 1], dim=-2))
+        assert torch.equal(values, -keys)
+    buffer = cache.layers[0]._keys
+    assert keys.data_ptr() == buffer.data_ptr()  # a view of the one buffer
+    with pytest.raises(ValueError, match="holds 7"):
+        cache.update(torch.randn(2, 4, 3, 8), torch.randn(2, 4, 3, 8), layer_idx=0)

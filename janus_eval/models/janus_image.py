@@ -17,11 +17,14 @@ Unlike the official loop, one batch holds many prompts (left padding with an
 attention mask and per-row positions) and every image draws its tokens from its
 own `torch.Generator`, seeded by `image_seed(run seed, task, prompt id, image
 index)`. An image's random draws therefore never depend on the batch size, on
-the batch's other images or on their order.
+the batch's other images or on their order. The draw is torch.multinomial's
+own (argmax of p / q, q ~ Exp(1) from the image's generator), made for the
+whole batch at once (`exponential_race`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import weakref
@@ -79,6 +82,44 @@ def multinomial_per_row(probs, generators):
     ).view(-1)
 
 
+def exponential_race(probs, generators):
+    """The same draws as `multinomial_per_row`, batched: for one sample torch.multinomial is
+    argmax(p / q) with q ~ Exp(1) drawn from the generator, so each row draws its q from its
+    own generator and one division and one argmax serve the whole batch (no per-row checks,
+    no host sync on CUDA). torch.multinomial refuses non-finite probabilities; the token loop
+    checks them once at its end instead."""
+    import torch
+
+    q = torch.empty_like(probs)
+    for row, generator in zip(q, generators):
+        row.exponential_(generator=generator)
+    return (probs / q).argmax(-1)
+
+
+@functools.cache
+def _race_matches_multinomial(device: str) -> bool:
+    """Whether `exponential_race` reproduces torch.multinomial's draws on this device (checked once)."""
+    import torch
+
+    probs = torch.softmax(torch.linspace(-3.0, 3.0, 3 * 1000, device=device).view(3, 1000).sin() * 4, dim=-1)
+    seeds = (1, 2, 3)
+    per_row = [torch.Generator(device=device).manual_seed(s) for s in seeds]
+    race = [torch.Generator(device=device).manual_seed(s) for s in seeds]
+    return all(
+        torch.equal(multinomial_per_row(probs, per_row), exponential_race(probs, race)) for _ in range(8)
+    )
+
+
+def sample_rows(probs, generators):
+    """The default row sampler: `exponential_race` where it reproduces torch.multinomial, else that."""
+    if _race_matches_multinomial(str(probs.device)):
+        return exponential_race(probs, generators)
+    return multinomial_per_row(probs, generators)
+
+
+WIDTH_BUCKET = 64  # static loop: prompt widths are padded up to a multiple
+
+
 def sample_image_tokens(
     model,
     prompts: Sequence[Sequence[int]],
@@ -88,14 +129,17 @@ def sample_image_tokens(
     temperature: float = 1.0,
     pad_token_id: int,
     num_image_tokens: int | None = None,
-    row_sampler: RowSampler = multinomial_per_row,
+    row_sampler: RowSampler = sample_rows,
     static: bool = False,
 ):
     """Image tokens [len(prompts), N] for prompt token ids (each BOS ... <begin_of_image>).
 
-    `static=True` keeps the KV cache in a preallocated StaticCache and feeds every
-    step tensors of fixed shapes, so the per-token step can be compiled into CUDA
-    graphs (`compile_step`); the same tokens either way.
+    The KV cache lives in buffers allocated once. By default it grows like
+    transformers' DynamicCache (attention over the filled part only, the official
+    loop's numbers) without copying itself at every step. `static=True` uses a
+    StaticCache and feeds every step tensors of fixed shapes instead, so the
+    per-token step can be compiled into CUDA graphs (`compile_step`); the same
+    tokens either way.
 
     `generators[i]` drives image i's draws. Rows are left padded to the longest
     prompt; padding is masked out and positions count real tokens only, so a
@@ -110,13 +154,14 @@ def sample_image_tokens(
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0 (got {temperature})")
     n_tokens = num_image_tokens or model.config.vision_config.num_image_tokens
-    device = model.device
-    batch = len(prompts)
     width = max(len(p) for p in prompts)
+    if static:
+        width += -width % WIDTH_BUCKET  # one step shape (one compiled graph) for most batches
 
     # Rows 2i (conditional) and 2i+1 (unconditional), as in the official loop.
-    tokens = torch.full((2 * batch, width), pad_token_id, dtype=torch.long)
-    mask = torch.zeros((2 * batch, width), dtype=torch.long)
+    rows = 2 * len(prompts)
+    tokens = torch.full((rows, width), pad_token_id, dtype=torch.long)
+    mask = torch.zeros((rows, width), dtype=torch.long)
     for i, ids in enumerate(prompts):
         n = len(ids)
         row = torch.tensor(list(ids), dtype=torch.long)
@@ -125,88 +170,115 @@ def sample_image_tokens(
         uncond[1:-1] = pad_token_id
         tokens[2 * i + 1, width - n :] = uncond
         mask[2 * i : 2 * i + 2, width - n :] = 1
-    tokens, mask = tokens.to(device), mask.to(device)
+    tokens, mask = tokens.to(model.device), mask.to(model.device)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     next_position = mask.sum(-1, keepdim=True)
-    # Without padding, call the model exactly as the official loop does (no mask, default
-    # positions), so the same attention kernels run.
-    padded = any(len(p) != width for p in prompts)
-
-    language_model = model.model.language_model
-    if static:
-        return _static_loop(model, tokens, mask, positions, next_position, generators, cfg, temperature,
-                            n_tokens, row_sampler, pad_token_id)  # fmt: skip
-    cache_kw = _cache_keyword(language_model)
-    head = model.model.generation_head
-    generated = torch.zeros((batch, n_tokens), dtype=torch.long, device=device)
-    with torch.inference_mode():
-        inputs_embeds = model.get_input_embeddings()(tokens)
-        cache = None
-        for step in range(n_tokens):
-            out = language_model(
-                inputs_embeds=inputs_embeds,
-                attention_mask=mask if padded else None,
-                position_ids=positions if padded else None,
-                use_cache=True,
-                **{cache_kw: cache},
-            )
-            cache = getattr(out, cache_kw)
-            logits = head(out.last_hidden_state[:, -1, :])
-            logit_cond = logits[0::2, :]
-            logit_uncond = logits[1::2, :]
-            logits = logit_uncond + cfg * (logit_cond - logit_uncond)
-            probs = torch.softmax(logits / temperature, dim=-1)
-            next_token = row_sampler(probs, generators).view(-1)
-            generated[:, step] = next_token
-            both = next_token.repeat_interleave(2)
-            inputs_embeds = model.prepare_embeddings_for_image_generation(both).unsqueeze(1)
-            if padded:
-                mask = torch.cat([mask, mask.new_ones((2 * batch, 1))], dim=1)
-                positions = next_position + step
-    return generated
-
-
-WIDTH_BUCKET = 64  # prompt widths are padded up to a multiple: one step shape for most batches
-
-
-def _static_loop(
-    model, tokens, mask, positions, next_position, generators, cfg, temperature, n_tokens, row_sampler, pad_token_id
-):
-    """The decode loop over a preallocated KV cache with fixed-shape step inputs.
-
-    The prompt width is padded (masked) up to a multiple of WIDTH_BUCKET and the cache
-    is reused for every batch of the same shape, so a compiled step is captured once
-    per shape rather than per batch."""
-    import torch
-
-    extra = -tokens.shape[1] % WIDTH_BUCKET
-    if extra:
-        tokens = torch.cat([tokens.new_full((tokens.shape[0], extra), pad_token_id), tokens], dim=1)
-        mask = torch.cat([mask.new_zeros((mask.shape[0], extra)), mask], dim=1)
-        positions = torch.cat([positions.new_zeros((positions.shape[0], extra)), positions], dim=1)
-    language_model = model.model.language_model
-    rows, width = tokens.shape
     # Generated positions are all real tokens; causality hides the ones not yet written.
     full_mask = torch.cat([mask, mask.new_ones((rows, n_tokens))], dim=1)
-    step = _step_function(model)
-    generated = torch.zeros((rows // 2, n_tokens), dtype=torch.long, device=tokens.device)
+
     with torch.inference_mode():
-        cache = _static_cache(model, rows, width + n_tokens)  # reset in place: inside inference mode
-        out = language_model(
-            inputs_embeds=model.get_input_embeddings()(tokens), attention_mask=full_mask,
-            position_ids=positions, cache=cache, use_cache=True,
-        )  # fmt: skip
-        hidden = out.last_hidden_state[:, -1, :]
-        for i in range(n_tokens):
-            logits = model.model.generation_head(hidden)
-            logits = logits[1::2, :] + cfg * (logits[0::2, :] - logits[1::2, :])
-            probs = torch.softmax(logits / temperature, dim=-1)
-            next_token = row_sampler(probs, generators).view(-1)
-            generated[:, i] = next_token
-            if i + 1 < n_tokens:
-                embeds = model.prepare_embeddings_for_image_generation(next_token.repeat_interleave(2)).unsqueeze(1)
-                hidden = step(embeds, full_mask, next_position + i, cache)
+        if static:
+            cache = _static_cache(model, rows, width + n_tokens)  # reset in place: inside inference mode
+            step = _step_function(model)
+            prefill = _eager_step(model)  # compiled graphs are for the one-token step only
+            hidden = prefill(model.get_input_embeddings()(tokens), full_mask, positions, cache)
+
+            def decode(embeds, i):
+                return step(embeds, full_mask, next_position + i, cache)
+
+        else:
+            cache = _growing_cache(model, width + n_tokens)
+            step = _eager_step(model)
+            # Without padding, call the model exactly as the official loop does (no mask, default
+            # positions), so the same attention kernels run.
+            padded = any(len(p) != width for p in prompts)
+            hidden = step(model.get_input_embeddings()(tokens), mask if padded else None,
+                          positions if padded else None, cache)  # fmt: skip
+            # Decode steps take a view of one additive 4D mask (0 attend, -inf padding): what
+            # SDPA makes of transformers' boolean mask, built once instead of at every step.
+            additive = torch.zeros((rows, 1, 1, full_mask.shape[1]), dtype=model.dtype, device=model.device)
+            additive.masked_fill_(full_mask[:, None, None, :] == 0, float("-inf"))
+
+            def decode(embeds, i):
+                if not padded:
+                    return step(embeds, None, None, cache)
+                return step(embeds, additive[..., : width + i + 1], next_position + i, cache)
+
+        return _token_loop(model, hidden, decode, generators, cfg, temperature, n_tokens, row_sampler)
+
+
+def _token_loop(model, hidden, decode, generators, cfg, temperature, n_tokens, row_sampler):
+    """The official per-token loop from the prompt's last hidden states: CFG-mixed logits,
+    one draw per image, its generation embedding fed to both of the image's rows."""
+    import torch
+
+    head = model.model.generation_head
+    generated = torch.zeros((hidden.shape[0] // 2, n_tokens), dtype=torch.long, device=hidden.device)
+    finite = torch.ones((), dtype=torch.bool, device=hidden.device)  # read once at the end: no sync per step
+    for i in range(n_tokens):
+        logits = head(hidden)
+        logit_cond = logits[0::2, :]
+        logit_uncond = logits[1::2, :]
+        logits = logit_uncond + cfg * (logit_cond - logit_uncond)
+        probs = torch.softmax(logits / temperature, dim=-1)
+        finite &= torch.isfinite(probs).all()
+        next_token = row_sampler(probs, generators).view(-1)
+        generated[:, i] = next_token
+        if i + 1 < n_tokens:
+            both_rows = next_token.repeat_interleave(2)
+            hidden = decode(model.prepare_embeddings_for_image_generation(both_rows).unsqueeze(1), i)
+    if not bool(finite):
+        raise ValueError("the image token probabilities were not finite (inf or nan logits); try --dtype float32")
     return generated
+
+
+def _growing_cache(model, length: int):
+    """A KV cache that grows like transformers' DynamicCache inside buffers allocated once.
+
+    Attention sees exactly the filled part (as with DynamicCache, so the official loop's
+    kernels and numbers), but a step writes one position instead of copying the whole
+    cache into a longer tensor."""
+    from transformers import Cache
+
+    config = model.model.language_model.config
+    layer = _growing_layer_class()
+    return Cache(layers=[layer(length) for _ in range(config.num_hidden_layers)])
+
+
+@functools.cache
+def _growing_layer_class():
+    """transformers is imported lazily in this module, so the layer class is made on first use."""
+    from transformers.cache_utils import DynamicLayer
+
+    class GrowingLayer(DynamicLayer):
+        is_croppable = False
+
+        def __init__(self, max_length: int):
+            super().__init__()
+            self.max_length = max_length
+
+        def lazy_initialization(self, key_states, value_states) -> None:
+            rows, heads, _, dim = key_states.shape
+            shape = (rows, heads, self.max_length, dim)
+            self.device = key_states.device
+            self._keys = key_states.new_zeros(shape)
+            self._values = value_states.new_zeros((rows, heads, self.max_length, value_states.shape[-1]))
+            self.keys, self.values = self._keys[:, :, :0], self._values[:, :, :0]
+            self.is_initialized = True
+
+        def update(self, key_states, value_states, *args, **kwargs):
+            if not self.is_initialized:
+                self.lazy_initialization(key_states, value_states)
+            start = self.keys.shape[-2]
+            end = start + key_states.shape[-2]
+            if end > self.max_length:
+                raise ValueError(f"KV cache holds {self.max_length} positions; step needs {end}")
+            self._keys[:, :, start:end] = key_states
+            self._values[:, :, start:end] = value_states
+            self.keys, self.values = self._keys[:, :, :end], self._values[:, :, :end]
+            return self.keys, self.values
+
+    return GrowingLayer
 
 
 _COMPILED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> its compiled step
@@ -239,10 +311,11 @@ def is_compiled(model) -> bool:
 
 def _eager_step(model):
     language_model = model.model.language_model
+    cache_kw = _cache_keyword(language_model)
 
     def step(embeds, mask, position_ids, cache):
-        out = language_model(inputs_embeds=embeds, attention_mask=mask, position_ids=position_ids, cache=cache,
-                             use_cache=True)  # fmt: skip
+        out = language_model(inputs_embeds=embeds, attention_mask=mask, position_ids=position_ids,
+                             use_cache=True, **{cache_kw: cache})  # fmt: skip
         return out.last_hidden_state[:, -1, :]
 
     return step
@@ -298,7 +371,7 @@ def draw_tokens(
     batch_size: int,
     *,
     roles: tuple[str, str] = PRO_ROLES,
-    row_sampler: RowSampler = multinomial_per_row,
+    row_sampler: RowSampler = sample_rows,
     static: bool = False,
 ) -> list:
     """Image tokens for each Draw: a LongTensor [n_images, N] on the CPU, image k from `seeds[k]`.
