@@ -121,7 +121,11 @@ def main() -> None:
     ap.add_argument("--gen-images", type=int, default=0)
     ap.add_argument("--gen-batch-size", type=int, default=64)
     ap.add_argument("--compile", action="store_true", help="static KV cache + compiled decode step")
+    ap.add_argument("--image-loop", choices=["static", "growing"], default="static",
+                    help="the sampler's KV cache: fixed-shape StaticCache (CUDA default) or the growing one")  # fmt: skip
     args = ap.parse_args()
+    if args.compile and args.image_loop != "static":
+        ap.error("--compile captures the fixed-shape loop: use --image-loop static")
 
     import torch
 
@@ -131,7 +135,9 @@ def main() -> None:
     model, processor = janus_pro_7b("cuda")
     adapter = JanusAdapter.from_model(model, processor, "Janus-Pro-7B-architecture-random")
     adapter.compile = args.compile
+    adapter.static_image_loop = args.image_loop == "static"
     figures = {"device_name": torch.cuda.get_device_name(0), "compile": args.compile,
+               "image_loop": args.image_loop,
                "params_b": round(sum(p.numel() for p in model.parameters()) / 1e9, 2)}  # fmt: skip
     if args.understand_samples:
         figures["understanding"] = understanding(adapter, args.understand_samples, args.batch_size, args.workers)

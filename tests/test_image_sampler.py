@@ -294,3 +294,18 @@ def test_growing_cache_returns_the_filled_part_without_copying(tiny):
     assert keys.data_ptr() == buffer.data_ptr()  # a view of the one buffer
     with pytest.raises(ValueError, match="holds 7"):
         cache.update(torch.randn(2, 4, 3, 8), torch.randn(2, 4, 3, 8), layer_idx=0)
+
+
+def test_adapter_picks_the_growing_cache_off_cuda_and_either_loop_gives_the_same_images():
+    from janus_eval.models.janus import JanusAdapter
+    from janus_eval.models.janus_image import _CACHES
+
+    adapter = JanusAdapter("janus-tiny", device="cpu")
+    draws = [Draw(p, 2, seeds_for(f"a{i}", 2), **FLAT) for i, p in enumerate(PROMPTS[:3])]
+    growing = adapter.draw(draws, batch_size=4)
+    assert adapter.model not in _CACHES  # no StaticCache was made: the growing loop ran
+    adapter.static_image_loop = True
+    static = adapter.draw(draws, batch_size=4)
+    assert adapter.model in _CACHES
+    for a, b in zip(growing, static):
+        assert [np.asarray(x).tobytes() for x in a] == [np.asarray(x).tobytes() for x in b]

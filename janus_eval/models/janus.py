@@ -190,6 +190,7 @@ class JanusAdapter:
         self.model.eval()
         self._fingerprint: str | None = None
         self.compile = compile
+        self.static_image_loop: bool | None = None  # None: static on CUDA (see draw); benchmarks set it
 
     @classmethod
     def from_model(cls, model, processor, name: str, roles: tuple[str, str] = PRO_ROLES) -> "JanusAdapter":
@@ -201,6 +202,7 @@ class JanusAdapter:
         self.dtype = str(next(model.parameters()).dtype).replace("torch.", "")
         self.folder, self._fingerprint = None, "in-memory"
         self.compile = False
+        self.static_image_loop = None
         return self
 
     # --- understanding --------------------------------------------------
@@ -252,7 +254,9 @@ class JanusAdapter:
         # 1.6x the DynamicCache loop in eager mode; the growing cache, which attends to the
         # filled part only, is the CPU's (2x the static loop there) and is not yet measured on
         # a GPU. The same tokens either way.
-        static = self.device.startswith("cuda")
+        static = self.static_image_loop
+        if static is None:
+            static = self.device.startswith("cuda")
         return draw(self.model, self.processor, draws, size, roles=self.roles, static=static)
 
     def describe(self) -> dict[str, Any]:
