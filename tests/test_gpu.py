@@ -62,7 +62,8 @@ def test_cuda_image_tokens_do_not_depend_on_batch_size_or_compilation(dtype):
         assert torch.equal(a, b) and torch.equal(b, c) and torch.equal(b, d)
 
 
-def test_cuda_exponential_race_draws_what_multinomial_draws():
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_cuda_exponential_race_draws_what_multinomial_draws(dtype):
     """The batched sampler (no host sync per row) must reproduce torch.multinomial's CUDA draws;
     where it does not, the default sampler falls back to per-row multinomial (slower, same images)."""
     from janus_eval.models.janus_image import exponential_race, multinomial_per_row
@@ -73,5 +74,5 @@ def test_cuda_exponential_race_draws_what_multinomial_draws():
     noise = torch.Generator(device="cuda").manual_seed(1)
     logits = torch.randn(30, 6, 16384, device="cuda", generator=noise) * 3
     for step_logits in logits:
-        probs = torch.softmax(step_logits, dim=-1)
+        probs = torch.softmax(step_logits, dim=-1).to(dtype)
         assert torch.equal(exponential_race(probs, race), multinomial_per_row(probs, per_row))

@@ -256,7 +256,8 @@ def test_exponential_race_draws_what_multinomial_draws(vocab):
         assert torch.equal(exponential_race(probs, race), want)
         draws.append(want)
     assert len({tuple(d.tolist()) for d in draws}) > 30  # the draws really vary step to step
-    assert _race_matches_multinomial("cpu")  # so the default sampler takes the batched path here
+    # so the default sampler takes the batched path here, in the dtypes a run uses
+    assert _race_matches_multinomial("cpu", "float32") and _race_matches_multinomial("cpu", "bfloat16")
 
 
 def test_non_finite_probabilities_fail_the_batch(tiny):

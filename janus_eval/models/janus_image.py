@@ -97,11 +97,13 @@ def exponential_race(probs, generators):
 
 
 @functools.cache
-def _race_matches_multinomial(device: str) -> bool:
-    """Whether `exponential_race` reproduces torch.multinomial's draws on this device (checked once)."""
+def _race_matches_multinomial(device: str, dtype: str = "float32") -> bool:
+    """Whether `exponential_race` reproduces torch.multinomial's draws on this device and dtype
+    (checked once each)."""
     import torch
 
-    probs = torch.softmax(torch.linspace(-3.0, 3.0, 3 * 1000, device=device).view(3, 1000).sin() * 4, dim=-1)
+    logits = torch.linspace(-3.0, 3.0, 3 * 1000, device=device).view(3, 1000).sin() * 4
+    probs = torch.softmax(logits, dim=-1).to(getattr(torch, dtype))
     seeds = (1, 2, 3)
     per_row = [torch.Generator(device=device).manual_seed(s) for s in seeds]
     race = [torch.Generator(device=device).manual_seed(s) for s in seeds]
@@ -112,7 +114,7 @@ def _race_matches_multinomial(device: str) -> bool:
 
 def sample_rows(probs, generators):
     """The default row sampler: `exponential_race` where it reproduces torch.multinomial, else that."""
-    if _race_matches_multinomial(str(probs.device)):
+    if _race_matches_multinomial(str(probs.device), str(probs.dtype).removeprefix("torch.")):
         return exponential_race(probs, generators)
     return multinomial_per_row(probs, generators)
 
