@@ -76,3 +76,12 @@ def test_cuda_exponential_race_draws_what_multinomial_draws(dtype):
     for step_logits in logits:
         probs = torch.softmax(step_logits, dim=-1).to(dtype)
         assert torch.equal(exponential_race(probs, race), multinomial_per_row(probs, per_row))
+
+
+def test_compile_refuses_the_growing_image_loop():
+    """--compile captures the fixed-shape loop; asking for the growing one with it is an error, not a
+    silently uncompiled run."""
+    adapter = JanusAdapter("janus-tiny", device="cuda", dtype="float32", compile=True)
+    adapter.static_image_loop = False
+    with pytest.raises(ValueError, match="fixed-shape"):
+        adapter.draw([Draw("a cat", 1, [1])])

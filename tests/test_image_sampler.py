@@ -310,3 +310,51 @@ def test_adapter_picks_the_growing_cache_off_cuda_and_either_loop_gives_the_same
     assert adapter.model in _CACHES
     for a, b in zip(growing, static):
         assert [np.asarray(x).tobytes() for x in a] == [np.asarray(x).tobytes() for x in b]
+
+
+def test_growing_loop_gives_the_official_tokens_over_many_steps(tiny):
+    """The default loop against the official loop's port over 96 tokens (the tiny model draws 4):
+    a padded batch of four prompt lengths, and an unpadded one (one prompt, three images), which
+    calls the model without a mask as the official loop does."""
+    model, processor = tiny
+    pad = processor.tokenizer.pad_token_id
+    official = dict(image_token_num_per_image=96, img_size=TINY_IMAGE_SIZE, patch_size=16, decode=False,
+                    cfg_weight=FLAT["cfg"], temperature=FLAT["temperature"])  # fmt: skip
+    ids = [prompt_token_ids(processor.tokenizer, generation_prompt(p)) for p in PROMPTS]
+    seeds = seeds_for("long", len(PROMPTS))
+    padded = sample_image_tokens(model, ids, [torch.Generator().manual_seed(s) for s in seeds], pad_token_id=pad,
+                                 num_image_tokens=96, **FLAT)  # fmt: skip
+    for i, prompt in enumerate(PROMPTS):
+        want, _ = official_generate(model, processor, generation_prompt(prompt), parallel_size=1,
+                                    multinomial=per_row_generators([seeds[i]]), **official)  # fmt: skip
+        assert torch.equal(padded[i], want[0]), i
+    seeds = seeds_for("unpadded", 3)
+    same = sample_image_tokens(model, [ids[1]] * 3, [torch.Generator().manual_seed(s) for s in seeds],
+                               pad_token_id=pad, num_image_tokens=96, **FLAT)  # fmt: skip
+    want, _ = official_generate(model, processor, generation_prompt(PROMPTS[1]), parallel_size=3,
+                                multinomial=per_row_generators(seeds), **official)  # fmt: skip
+    assert torch.equal(same, want)
+
+
+def test_per_image_multinomial_fallback_gives_the_same_tokens(tiny, monkeypatch):
+    """Where the batched draw does not reproduce multinomial (checked per device), the sampler
+    draws image by image with torch.multinomial: same tokens, only slower."""
+    from janus_eval.models import janus_image
+
+    model, processor = tiny
+    draws = [Draw(p, 2, seeds_for(f"f{i}", 2), **FLAT) for i, p in enumerate(PROMPTS)]
+    batched = draw_tokens(model, processor, draws, batch_size=8)
+    calls = []
+    monkeypatch.setattr(janus_image, "_race_matches_multinomial", lambda *key: calls.append(key) or False)
+    fallback = draw_tokens(model, processor, draws, batch_size=8)
+    assert calls  # the fallback really ran
+    assert all(torch.equal(a, b) for a, b in zip(batched, fallback))
+
+
+def test_row_samplers_need_one_generator_per_row():
+    from janus_eval.models.janus_image import exponential_race, multinomial_per_row
+
+    probs = torch.full((4, 8), 1 / 8)
+    for sampler in (exponential_race, multinomial_per_row):
+        with pytest.raises(ValueError, match="4 rows of probabilities but 1 generators"):
+            sampler(probs, [torch.Generator()])

@@ -248,15 +248,18 @@ class JanusAdapter:
         from .janus_image import compile_step, draw, is_compiled
 
         size = batch_size or max(1, sum(d.n_images for d in draws))
-        if self.compile and self.device.startswith("cuda") and not is_compiled(self.model):
-            compile_step(self.model)
         # On CUDA the fixed-shape loop: compilable (--compile), and measured there (H100) at
         # 1.6x the DynamicCache loop in eager mode; the growing cache, which attends to the
         # filled part only, is the CPU's (2x the static loop there) and is not yet measured on
-        # a GPU. The same tokens either way.
+        # a GPU. The same tokens either way in float32 (bfloat16 rounding follows the shapes).
         static = self.static_image_loop
         if static is None:
             static = self.device.startswith("cuda")
+        compiled = self.compile and self.device.startswith("cuda")  # the image step compiles on CUDA only
+        if compiled and not static:
+            raise ValueError("--compile captures the fixed-shape image loop; static_image_loop=False has none")
+        if compiled and not is_compiled(self.model):
+            compile_step(self.model)
         return draw(self.model, self.processor, draws, size, roles=self.roles, static=static)
 
     def describe(self) -> dict[str, Any]:

@@ -77,9 +77,15 @@ def multinomial_per_row(probs, generators):
     """One multinomial draw per row, each row from its own generator."""
     import torch
 
+    _one_generator_per_row(probs, generators)
     return torch.cat(
         [torch.multinomial(probs[r : r + 1], num_samples=1, generator=g) for r, g in enumerate(generators)]
     ).view(-1)
+
+
+def _one_generator_per_row(probs, generators) -> None:
+    if len(generators) != probs.shape[0]:
+        raise ValueError(f"{probs.shape[0]} rows of probabilities but {len(generators)} generators")
 
 
 def exponential_race(probs, generators):
@@ -90,19 +96,20 @@ def exponential_race(probs, generators):
     checks them once at its end instead."""
     import torch
 
+    _one_generator_per_row(probs, generators)
     q = torch.empty_like(probs)
-    for row, generator in zip(q, generators):
+    for row, generator in zip(q, generators, strict=True):
         row.exponential_(generator=generator)
     return (probs / q).argmax(-1)
 
 
 @functools.cache
-def _race_matches_multinomial(device: str, dtype: str = "float32") -> bool:
+def _race_matches_multinomial(device: str, dtype: str = "float32", codes: int = 1000) -> bool:
     """Whether `exponential_race` reproduces torch.multinomial's draws on this device and dtype
-    (checked once each)."""
+    over this many codes (checked once each)."""
     import torch
 
-    logits = torch.linspace(-3.0, 3.0, 3 * 1000, device=device).view(3, 1000).sin() * 4
+    logits = torch.linspace(-3.0, 3.0, 3 * codes, device=device).view(3, codes).sin() * 4
     probs = torch.softmax(logits, dim=-1).to(getattr(torch, dtype))
     seeds = (1, 2, 3)
     per_row = [torch.Generator(device=device).manual_seed(s) for s in seeds]
@@ -114,7 +121,7 @@ def _race_matches_multinomial(device: str, dtype: str = "float32") -> bool:
 
 def sample_rows(probs, generators):
     """The default row sampler: `exponential_race` where it reproduces torch.multinomial, else that."""
-    if _race_matches_multinomial(str(probs.device), str(probs.dtype).removeprefix("torch.")):
+    if _race_matches_multinomial(str(probs.device), str(probs.dtype).removeprefix("torch."), probs.shape[-1]):
         return exponential_race(probs, generators)
     return multinomial_per_row(probs, generators)
 
@@ -140,8 +147,9 @@ def sample_image_tokens(
     transformers' DynamicCache (attention over the filled part only, the official
     loop's numbers) without copying itself at every step. `static=True` uses a
     StaticCache and feeds every step tensors of fixed shapes instead, so the
-    per-token step can be compiled into CUDA graphs (`compile_step`); the same
-    tokens either way.
+    per-token step can be compiled into CUDA graphs (`compile_step`). In float32
+    both give the same tokens; in bfloat16 the kernels' rounding follows the
+    tensor shapes, so they can differ.
 
     `generators[i]` drives image i's draws. Rows are left padded to the longest
     prompt; padding is masked out and positions count real tokens only, so a
