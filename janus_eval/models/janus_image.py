@@ -204,15 +204,19 @@ def sample_image_tokens(
             padded = any(len(p) != width for p in prompts)
             hidden = step(model.get_input_embeddings()(tokens), mask if padded else None,
                           positions if padded else None, cache)  # fmt: skip
-            # Decode steps take a view of one additive 4D mask (0 attend, -inf padding): what
-            # SDPA makes of transformers' boolean mask, built once instead of at every step.
-            additive = torch.zeros((rows, 1, 1, full_mask.shape[1]), dtype=model.dtype, device=model.device)
-            additive.masked_fill_(full_mask[:, None, None, :] == 0, float("-inf"))
+            if padded:
+                # Decode steps take a view of one additive 4D mask (0 attend, -inf padding): what
+                # SDPA makes of transformers' boolean mask, built once instead of at every step.
+                additive = torch.zeros((rows, 1, 1, full_mask.shape[1]), dtype=model.dtype, device=model.device)
+                additive.masked_fill_(full_mask[:, None, None, :] == 0, float("-inf"))
 
-            def decode(embeds, i):
-                if not padded:
+                def decode(embeds, i):
+                    return step(embeds, additive[..., : width + i + 1], next_position + i, cache)
+
+            else:
+
+                def decode(embeds, i):
                     return step(embeds, None, None, cache)
-                return step(embeds, additive[..., : width + i + 1], next_position + i, cache)
 
         return _token_loop(model, hidden, decode, generators, cfg, temperature, n_tokens, row_sampler)
 
@@ -271,8 +275,8 @@ def _growing_layer_class():
             rows, heads, _, dim = key_states.shape
             shape = (rows, heads, self.max_length, dim)
             self.device = key_states.device
-            self._keys = key_states.new_zeros(shape)
-            self._values = value_states.new_zeros((rows, heads, self.max_length, value_states.shape[-1]))
+            self._keys = key_states.new_empty(shape)  # only written positions are ever viewed
+            self._values = value_states.new_empty((rows, heads, self.max_length, value_states.shape[-1]))
             self.keys, self.values = self._keys[:, :, :0], self._values[:, :, :0]
             self.is_initialized = True
 
