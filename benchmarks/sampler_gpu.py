@@ -46,6 +46,7 @@ BOS, PAD, BOI, VOCAB = 100000, 100015, 100016, 102400
 
 class _Tok:
     pad_token_id = PAD
+    vocab = {"<｜▁pad▁｜>": PAD}  # the official loop pads with the vocabulary's pad tag
 
 
 class _Proc:

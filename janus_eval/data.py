@@ -62,6 +62,8 @@ def to_rgb(value: Any) -> Image.Image:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ImageError(f"unreadable image: {exc}") from exc
+    if img.width == 0 or img.height == 0:
+        raise ImageError(f"image has no pixels ({img.width}x{img.height})")
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         arr = np.asarray(img, dtype=np.float64)
         top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0

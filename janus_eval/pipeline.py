@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from .data import ImageError, Sample
 from .models.base import Ask
-from .prompts import build_prompt, interleave_images
+from .prompts import build_prompt
 from .registry import TaskConfig
 
 
@@ -36,8 +36,7 @@ def prepare_batch(task: TaskConfig, preparer: Callable[[list[Ask]], Any], batch:
             rec["error"] = str(exc)
         else:
             prompt = build_prompt(sample.row, task.prompt, task.prompt_builder)
-            prompt, order = interleave_images(prompt, len(images))  # `<image N>` refs (MMMU)
-            asks.append(Ask([images[k] for k in order], prompt, task.max_new_tokens, task.system_prompt))
+            asks.append(Ask(images, prompt, task.max_new_tokens, task.system_prompt, task.roles))
             slots.append(len(records))
         records.append(rec)
     return records, slots, (preparer(asks) if asks else None)

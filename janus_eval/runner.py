@@ -20,7 +20,7 @@ from .data import Sample, load_samples, make_ids
 from .errors import UsageError
 from .generation import draw_samples, generation_settings
 from .judges import Judges
-from .models.base import Ask, ModelAdapter
+from .models.base import Ask, ModelAdapter, Prepared
 from .paper import with_paper
 from .pipeline import prepared_batches
 from .registry import TaskConfig
@@ -91,19 +91,22 @@ def answer_samples(
 ) -> None:
     """Ask the model the given (pending, this rank's) samples, appending records batch by batch."""
     preparer = adapter.preparer() if hasattr(adapter, "preparer") else _asks
-    generate = adapter.generate if hasattr(adapter, "generate") else adapter.answer
+    generate = adapter.generate if hasattr(adapter, "generate") else (lambda p: adapter.answer(p.inputs))
     batches = list(chunks(samples, opts.batch_size))
     bar = tqdm(total=len(samples), unit="sample", desc=task.name, disable=not opts.progress, dynamic_ncols=True)
     with bar:
         for records, slots, prepared in prepared_batches(task, preparer, batches, opts.workers):
-            for slot, text in zip(slots, generate(prepared) if prepared is not None else []):
+            answers = generate(prepared) if prepared is not None else []
+            for slot, prompt, text in zip(slots, prepared.prompts if prepared is not None else [], answers):
+                records[slot]["prompt"] = prompt
                 records[slot]["prediction"] = text
             store.append_records(task.name, records, shard=opts.shard)
             bar.update(len(records))
 
 
-def _asks(asks: list[Ask]) -> list[Ask]:
-    return asks
+def _asks(asks: list[Ask]) -> Prepared:
+    """The preparer of an adapter without one: its `answer` takes the Asks themselves."""
+    return Prepared(asks, [a.max_new_tokens for a in asks], [a.prompt for a in asks])
 
 
 # kind -> function(task, pending samples of this rank, adapter, store, opts)
@@ -276,7 +279,7 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
     manifest = manifest or {"run_id": run_id, "created": _now(), "tasks": {}, "timings": {}}
     manifest.update(
         model=adapter.describe(), seed=opts.seed, demo=opts.demo, batch_size=opts.batch_size,
-        world_size=world.size, data_workers=opts.workers,
+        world_size=world.size, data_workers=opts.workers, protocol=sorted({t.protocol for t in tasks}),
         judge=(judges.describe() if judges is not None and hasattr(judges, "describe") else None),
         **environment(),
     )  # fmt: skip

@@ -9,12 +9,26 @@ import torch
 from janus_eval.models.janus_image import _cache_keyword
 
 
+class OfficialProcessor:
+    """What the official loop reads of `VLChatProcessor`: the tokenizer, and `pad_id`, which the
+    official processor defines as `self.tokenizer.vocab.get(self.pad_tag)` with pad_tag
+    `<｜▁pad▁｜>`."""
+
+    def __init__(self, processor):
+        self.tokenizer = processor.tokenizer
+
+    @property
+    def pad_id(self):
+        return self.tokenizer.vocab.get("<\uff5c\u2581pad\u2581\uff5c>")
+
+
 # --- a straight port of the official example (janus-pro-article.txt, "文生图示例") ----------
 # Module names mapped to transformers' native Janus: language_model.get_input_embeddings ->
 # get_input_embeddings, language_model.model -> model.language_model (past_key_values is
 # `cache` in this transformers), gen_head -> model.generation_head, prepare_gen_img_embeds ->
 # prepare_embeddings_for_image_generation, gen_vision_model.decode_code -> decode_image_tokens
-# (which already returns NHWC). `multinomial` defaults to torch.multinomial; tests may pass a
+# (which already returns NHWC); `vl_chat_processor` is an OfficialProcessor below (its `pad_id`
+# is the official property: the vocabulary's id of `<｜▁pad▁｜>`, not the tokenizer's pad token). `multinomial` defaults to torch.multinomial; tests may pass a
 # function drawing each row from its own generator ("the same random draws"). Also takes
 # token ids instead of a prompt string (benchmarks on random-weight models have no tokenizer).
 @torch.inference_mode()
@@ -31,6 +45,8 @@ def official_generate(
     multinomial=torch.multinomial,
     decode: bool = True,
 ):
+    if not isinstance(vl_chat_processor, OfficialProcessor):
+        vl_chat_processor = OfficialProcessor(vl_chat_processor)
     input_ids = vl_chat_processor.tokenizer.encode(prompt) if isinstance(prompt, str) else list(prompt)
     input_ids = torch.LongTensor(input_ids)
     CACHE = _cache_keyword(mmgpt.model.language_model)
@@ -39,7 +55,7 @@ def official_generate(
     for i in range(parallel_size * 2):
         tokens[i, :] = input_ids
         if i % 2 != 0:
-            tokens[i, 1:-1] = vl_chat_processor.tokenizer.pad_token_id
+            tokens[i, 1:-1] = vl_chat_processor.pad_id
 
     inputs_embeds = mmgpt.get_input_embeddings()(tokens)
 

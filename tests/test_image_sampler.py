@@ -8,6 +8,7 @@ import torch
 from official_loop import official_generate, per_row_generators
 
 from janus_eval.models.base import Draw
+from janus_eval.models.chat import pad_token_id
 from janus_eval.models.janus_image import (
     sample_image_tokens,
     decode_images,
@@ -209,7 +210,7 @@ def test_static_cache_loop_gives_the_official_tokens(tiny, settings):
     over a long run of steps (96 tokens, more than the tiny model's 4)."""
     model, processor = tiny
     ids = [prompt_token_ids(processor.tokenizer, generation_prompt(p)) for p in PROMPTS]
-    pad = processor.tokenizer.pad_token_id
+    pad = pad_token_id(processor.tokenizer)
     runs = []
     for static in (False, True):
         gens = [torch.Generator().manual_seed(s) for s in seeds_for("static", len(ids))]
@@ -271,11 +272,11 @@ def test_non_finite_probabilities_fail_the_batch(tiny):
     try:
         with pytest.raises(ValueError, match="not finite"):
             sample_image_tokens(model, ids, [torch.Generator().manual_seed(1)],
-                                pad_token_id=processor.tokenizer.pad_token_id)  # fmt: skip
+                                pad_token_id=pad_token_id(processor.tokenizer))  # fmt: skip
     finally:
         del head.forward
     assert sample_image_tokens(model, ids, [torch.Generator().manual_seed(1)],
-                               pad_token_id=processor.tokenizer.pad_token_id).shape == (1, 4)  # fmt: skip
+                               pad_token_id=pad_token_id(processor.tokenizer)).shape == (1, 4)  # fmt: skip
 
 
 def test_growing_cache_returns_the_filled_part_without_copying(tiny):
@@ -317,7 +318,7 @@ def test_growing_loop_gives_the_official_tokens_over_many_steps(tiny):
     a padded batch of four prompt lengths, and an unpadded one (one prompt, three images), which
     calls the model without a mask as the official loop does."""
     model, processor = tiny
-    pad = processor.tokenizer.pad_token_id
+    pad = pad_token_id(processor.tokenizer)
     official = dict(image_token_num_per_image=96, img_size=TINY_IMAGE_SIZE, patch_size=16, decode=False,
                     cfg_weight=FLAT["cfg"], temperature=FLAT["temperature"])  # fmt: skip
     ids = [prompt_token_ids(processor.tokenizer, generation_prompt(p)) for p in PROMPTS]

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from PIL import Image
 
 
 @dataclass
 class Ask:
-    """An understanding request: images (in prompt order) and a user prompt.
+    """An understanding request: images and the user's text.
 
-    `prompt` holds one `<image>` marker per image where the image goes; a prompt
-    without markers gets its images in front of the text.
+    The images go in front of the text, one image placeholder each, in order (as
+    the Janus authors' evaluation sends them); `roles` names the chat roles when
+    the protocol fixes them (None: the checkpoint's own).
     """
 
     images: list[Image.Image]
     prompt: str
     max_new_tokens: int = 64
     system_prompt: str = ""
+    roles: tuple[str, str] | None = None
 
 
 @dataclass
@@ -34,7 +36,16 @@ class Draw:
     system_prompt: str = ""  # the official text-to-image example uses none
 
 
-IMAGE_MARKER = "<image>"
+@dataclass
+class Prepared:
+    """A batch of Asks ready for the model (what an adapter's preparer makes, off the critical
+    path): the model's inputs, each Ask's token budget, and each Ask's whole prompt as the
+    model reads it (system prompt and roles included, each image as one placeholder), which
+    its record keeps."""
+
+    inputs: Any
+    max_new_tokens: list[int]
+    prompts: list[str]
 
 
 class ModelAdapter(Protocol):

@@ -17,10 +17,10 @@ from typing import Any
 from PIL import Image
 
 from ..errors import UsageError
-from .base import IMAGE_MARKER, Ask, Draw
+from .base import Ask, Draw, Prepared
+from .chat import JANUS_ROLES, PRO_ROLES, chat_text, pad_token_id
+from .image_inputs import ImageSettings, pixel_values
 
-PRO_ROLES = ("<|User|>", "<|Assistant|>")
-JANUS_ROLES = ("User", "Assistant")
 
 
 @dataclass(frozen=True)
@@ -37,18 +37,10 @@ KNOWN_MODELS: dict[str, KnownModel] = {
 
 
 def chat_prompt(ask: Ask, image_token: str, roles: tuple[str, str]) -> str:
-    """The official DeepSeek template: `{system}\\n\\n{User}: {content}\\n\\n{Assistant}:`."""
-    user, assistant = roles
-    content = ask.prompt
-    n_markers = content.count(IMAGE_MARKER)
-    if n_markers == 0 and ask.images:
-        content = image_token * len(ask.images) + "\n" + content
-    elif n_markers != len(ask.images):
-        raise ValueError(f"prompt has {n_markers} image markers for {len(ask.images)} images")
-    else:
-        content = content.replace(IMAGE_MARKER, image_token)
-    system = f"{ask.system_prompt}\n\n" if ask.system_prompt else ""
-    return f"{system}{user}: {content}\n\n{assistant}:"
+    """The whole text of an Ask: its images' placeholders in front of its text (so
+    `<image_placeholder>\n{question}` for a prompt that starts with a newline), in the
+    official template; `ask.roles`, when set, replaces the checkpoint's roles."""
+    return chat_text(ask.system_prompt, image_token * len(ask.images) + ask.prompt, ask.roles or roles)
 
 
 def weights_fingerprint(folder: Path) -> str:
@@ -121,24 +113,54 @@ def _check_native(folder: Path) -> None:
         )
 
 
-@dataclass
-class Prepared:
-    """A batch ready for the model: CPU tensors and each sample's token budget."""
-
-    inputs: dict[str, Any]
-    max_new_tokens: list[int]
-
-
 class JanusPreparer:
+    """Text and images as the official `VLChatProcessor` makes them: the template's text
+    tokenised with BOS, each image placeholder expanded to `<begin_of_image>`, the
+    processor's `num_image_tokens` placeholders and `<end_of_image>`, rows left padded
+    with the pad token, and the official image preprocessing (image_inputs.py).
+
+    The processor's own text path is not used: a checkpoint saved by transformers'
+    converter sets `use_default_system_prompt`, and JanusProcessor would then prepend
+    its default system prompt to a text that already holds the task's system prompt.
+    """
+
     def __init__(self, processor, roles: tuple[str, str]):
-        self.processor = processor
+        tok = processor.tokenizer
+        self.tokenizer = tok
         self.roles = roles
+        self.image_token = processor.image_token
+        self.image_id = tok.convert_tokens_to_ids(processor.image_token)
+        self.begin_id = tok.convert_tokens_to_ids(processor.image_start_token)
+        self.end_id = tok.convert_tokens_to_ids(processor.image_end_token)
+        self.n_image_tokens = int(processor.num_image_tokens)
+        self.pad_id = pad_token_id(processor.tokenizer)
+        self.images = ImageSettings.of(processor.image_processor)
+
+    def token_ids(self, text: str) -> list[int]:
+        ids: list[int] = []
+        for token in self.tokenizer(text)["input_ids"]:
+            if token == self.image_id:
+                ids += [self.begin_id, *[self.image_id] * self.n_image_tokens, self.end_id]
+            else:
+                ids.append(token)
+        return ids
 
     def __call__(self, asks: list[Ask]) -> Prepared:
-        texts = [chat_prompt(a, self.processor.image_token, self.roles) for a in asks]
-        images: list[Image.Image] = [img for a in asks for img in a.images]
-        inputs = self.processor(text=texts, images=images or None, return_tensors="pt", padding=True)
-        return Prepared(dict(inputs), [a.max_new_tokens for a in asks])
+        import torch
+
+        texts = [chat_prompt(a, self.image_token, self.roles) for a in asks]
+        rows = [self.token_ids(t) for t in texts]
+        width = max(len(r) for r in rows)
+        input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):  # left padding, as the official batchify
+            input_ids[i, width - len(row) :] = torch.tensor(row, dtype=torch.long)
+            attention_mask[i, width - len(row) :] = 1
+        inputs: dict[str, Any] = {"input_ids": input_ids, "attention_mask": attention_mask}
+        images = [img for a in asks for img in a.images]
+        if images:
+            inputs["pixel_values"] = pixel_values(images, self.images)
+        return Prepared(inputs, [a.max_new_tokens for a in asks], texts)
 
 
 def default_device() -> str:
@@ -191,6 +213,10 @@ class JanusAdapter:
         self._fingerprint: str | None = None
         self.compile = compile
         self.static_image_loop: bool | None = None  # None: static on CUDA (see draw); benchmarks set it
+        from .tiny import TINY_MAX_NEW_TOKENS, TINY_NAME
+
+        # janus-tiny never stops on its own: its answers are capped (and the manifest says so)
+        self.max_new_tokens_cap: int | None = TINY_MAX_NEW_TOKENS if name == TINY_NAME else None
 
     @classmethod
     def from_model(cls, model, processor, name: str, roles: tuple[str, str] = PRO_ROLES) -> "JanusAdapter":
@@ -203,6 +229,7 @@ class JanusAdapter:
         self.folder, self._fingerprint = None, "in-memory"
         self.compile = False
         self.static_image_loop = None
+        self.max_new_tokens_cap = None
         return self
 
     # --- understanding --------------------------------------------------
@@ -217,16 +244,17 @@ class JanusAdapter:
         from transformers import GenerationConfig
 
         tok = self.processor.tokenizer
+        limits = [min(n, self.max_new_tokens_cap or n) for n in prepared.max_new_tokens]
         inputs = {k: v.to(self.device, non_blocking=True) for k, v in prepared.inputs.items()}
         if "pixel_values" in inputs:
             inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
         config = GenerationConfig(
-            max_new_tokens=max(prepared.max_new_tokens),
+            max_new_tokens=max(limits),
             do_sample=False,
             num_beams=1,
             bos_token_id=tok.bos_token_id,
             eos_token_id=tok.eos_token_id,
-            pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
+            pad_token_id=pad_token_id(tok),
         )
         if self.compile:
             # A static KV cache: transformers then compiles the per-token step (CUDA graphs on GPU).
@@ -236,7 +264,7 @@ class JanusAdapter:
         new_tokens = out[:, inputs["input_ids"].shape[1] :].cpu()
         return [
             tok.decode(row[:limit], skip_special_tokens=True).strip()
-            for limit, row in zip(prepared.max_new_tokens, new_tokens)
+            for limit, row in zip(limits, new_tokens)
         ]
 
     def answer(self, asks: list[Ask]) -> list[str]:
@@ -272,4 +300,5 @@ class JanusAdapter:
             "dtype": self.dtype,
             "device": self.device,
             "roles": list(self.roles),
+            "max_new_tokens_cap": self.max_new_tokens_cap,
         }

@@ -35,8 +35,8 @@ import numpy as np
 from PIL import Image
 
 from .base import Draw
+from .chat import PRO_ROLES, chat_text, pad_token_id
 
-PRO_ROLES = ("<|User|>", "<|Assistant|>")
 BOI_TOKEN = "<begin_of_image>"
 
 
@@ -50,11 +50,9 @@ def generation_prompt(prompt: str, roles: tuple[str, str] = PRO_ROLES, system_pr
     """The official sft template for generation plus the image start tag.
 
     With the empty system prompt of the official example this is
-    `<|User|>: {prompt}\\n\\n<|Assistant|>:<begin_of_image>`.
+    `<|User|>: {prompt}\\n\\n<|Assistant|>:<begin_of_image>` (the prompt stripped).
     """
-    user, assistant = roles
-    system = f"{system_prompt}\n\n" if system_prompt else ""
-    return f"{system}{user}: {prompt}\n\n{assistant}:{BOI_TOKEN}"
+    return chat_text(system_prompt, prompt, roles) + BOI_TOKEN
 
 
 def prompt_token_ids(tokenizer, text: str) -> list[int]:
@@ -399,9 +397,7 @@ def draw_tokens(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1 (got {batch_size})")
     tokenizer = processor.tokenizer
-    pad = tokenizer.pad_token_id
-    if pad is None:
-        raise ValueError("the tokenizer has no pad token; the unconditional rows need one")
+    pad = pad_token_id(tokenizer)  # the official loop's `vl_chat_processor.pad_id`
     jobs = _jobs(tokenizer, draws, roles)
     groups: dict[tuple[float, float], list[_Job]] = {}
     for job in jobs:

@@ -4,6 +4,13 @@ Built deterministically and offline so the quick start and the tests need no
 download. Same classes as the real checkpoints (JanusForConditionalGeneration +
 JanusProcessor), only small: text hidden 32, 2 layers, 32 px images (4 image
 tokens), a 5-level VQ decoder that upsamples 16x.
+
+Saved as transformers' `convert_janus_weights_to_hf.py` saves the
+`deepseek-community/*` checkpoints, so the tests meet what users meet: the
+processor with a chat template and `use_default_system_prompt=True`, the image
+processor with only the settings the converter copies (size, mean, std,
+min_size, rescale factor), the tokenizer's own pad token (here EOS) apart from
+the vocabulary's `<｜▁pad▁｜>`, which the generation config names as its pad id.
 """
 
 from __future__ import annotations
@@ -13,7 +20,9 @@ from pathlib import Path
 
 TINY_NAME = "janus-tiny"
 TINY_IMAGE_SIZE = 32
-TINY_VERSION = "1"
+TINY_VERSION = "2"
+# It never stops on its own (random weights): the adapter caps its answers at this many tokens.
+TINY_MAX_NEW_TOKENS = 16
 
 SPECIAL_TOKENS = {
     "bos_token": "<｜begin▁of▁sentence｜>",
@@ -24,6 +33,18 @@ SPECIAL_TOKENS = {
     "eoi_token": "<end_of_image>",
 }
 ROLE_TOKENS = ["<|User|>", "<|Assistant|>"]
+# A chat template of the converter's shape (never used by janus-eval, which writes the
+# official template itself; saved so the processor is what the converter writes).
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role'] == 'user' %}<|User|>: {% else %}<|Assistant|>: {% endif %}"
+    "{% for content in message['content'] %}"
+    "{% if content['type'] == 'image' %}<image_placeholder>\n{% else %}{{ content['text'] | trim }}{% endif %}"
+    "{% endfor %}"
+    "{% if message['role'] == 'user' %}\n\n{% else %}<｜end▁of▁sentence｜>{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<|Assistant|>:{% endif %}"
+)
 
 # A small fixed corpus: the words the benchmarks' prompts and answers use, so the
 # BPE merges are stable and the tokenizer is identical on every machine.
@@ -70,7 +91,7 @@ def _train_tokenizer():
         tokenizer_object=tok,
         bos_token=SPECIAL_TOKENS["bos_token"],
         eos_token=SPECIAL_TOKENS["eos_token"],
-        pad_token=SPECIAL_TOKENS["pad_token"],
+        pad_token=SPECIAL_TOKENS["eos_token"],  # not <｜▁pad▁｜>: code that trusts it pads wrongly
         extra_special_tokens={k: SPECIAL_TOKENS[k] for k in ("image_token", "boi_token", "eoi_token")},
         padding_side="left",
     )
@@ -136,19 +157,29 @@ def build_tiny(path: Path) -> Path:
     )
     torch.manual_seed(0)
     model = JanusForConditionalGeneration(config).eval()
-    gen = model.generation_config
+    vocab = tokenizer.get_vocab()
+    gen = model.generation_config  # as the converter writes it
     gen._from_model_config = False
     gen.bos_token_id = tokenizer.bos_token_id
     gen.eos_token_id = tokenizer.eos_token_id
-    gen.pad_token_id = tokenizer.pad_token_id
-    gen.generation_kwargs = {"boi_token_id": tokenizer.convert_tokens_to_ids(SPECIAL_TOKENS["boi_token"])}
-    image_processor = JanusImageProcessor(
+    gen.temperature = 1
+    gen.guidance_scale = 5
+    gen.pad_token_id = vocab[SPECIAL_TOKENS["pad_token"]]
+    gen.generation_kwargs = {"boi_token_id": vocab[SPECIAL_TOKENS["boi_token"]]}
+    image_processor = JanusImageProcessor(  # the keys the converter copies from preprocessor_config.json
         size={"height": TINY_IMAGE_SIZE, "width": TINY_IMAGE_SIZE},
         image_mean=[0.5, 0.5, 0.5],
         image_std=[0.5, 0.5, 0.5],
+        min_size=14,
+        rescale_factor=1 / 255,
+        do_normalize=True,
     )
     processor = JanusProcessor(
-        image_processor=image_processor, tokenizer=tokenizer, num_image_tokens=n_image_tokens
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        chat_template=CHAT_TEMPLATE,
+        use_default_system_prompt=True,
+        num_image_tokens=n_image_tokens,
     )
     path.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(path)

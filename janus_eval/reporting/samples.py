@@ -17,7 +17,7 @@ from PIL import Image
 from ..run_info import record_id
 from .collect import RunResult
 
-INTERNAL = {"sample_id", "id", "prediction", "parsed", "score", "error", "images"}
+INTERNAL = {"sample_id", "id", "prompt", "prediction", "parsed", "score", "error", "images"}
 
 
 @dataclass
