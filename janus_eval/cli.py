@@ -20,9 +20,10 @@ app = typer.Typer(
 
 
 def summary(scores: pd.DataFrame) -> str:
-    """The overall rows of a score table (every variant is in scores.csv)."""
-    rows = scores[scores["subset"].fillna("") == ""]
-    cols = ["task", "metric", "value", "n", "paper", "delta"]
+    """The overall rows of a score table, and every row compared with the paper (POPE's is the
+    random split's F1); every variant is in scores.csv."""
+    rows = scores[(scores["subset"].fillna("") == "") | scores["paper"].notna()]
+    cols = ["task", "metric", "subset", "value", "n", "paper", "delta"]
     return rows[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-")
 
 
@@ -71,6 +72,11 @@ GENEVAL_DIR_HELP = (
     "GenEval: folder with the detector and CLIP checkpoints (default: $JANUS_EVAL_GENEVAL_DIR or the cache; "
     "downloaded there once when online)."
 )
+PROTOCOL_HELP = (
+    "Whose prompts and chat roles: janus-pro (the authors' evaluation prompts in each checkpoint's own chat "
+    "format) or vlmevalkit (VLMEvalKit's Janus wrapper exactly: User/Assistant roles for every model)."
+)
+Protocol = Annotated[str, typer.Option("--protocol", help=PROTOCOL_HELP)]
 # the generation scorers' options, shared by `run` and `score`
 DpgCsv = Annotated[Optional[Path], typer.Option("--dpg-csv", help=DPG_CSV_HELP)]
 VqaModel = Annotated[Optional[str], typer.Option("--vqa-model", help=VQA_HELP)]
@@ -112,6 +118,7 @@ def run(
     vqa_model: VqaModel = None,
     official_quirks: OfficialQuirks = False,
     geneval_dir: GenevalDir = None,
+    protocol: Protocol = "janus-pro",
 ) -> None:
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
     from .generation import with_generation_overrides
@@ -120,7 +127,7 @@ def run(
     from .runner import run as run_tasks
 
     judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, demo)
-    task_list, skipped = tasks_with_judges(tasks, resolve_tasks(tasks), judges)
+    task_list, skipped = tasks_with_judges(tasks, resolve_tasks(tasks, protocol), judges)
     for note in skipped:
         typer.echo(note, err=True)
     task_list = [
@@ -156,13 +163,14 @@ def score(
     vqa_model: VqaModel = None,
     official_quirks: OfficialQuirks = False,
     geneval_dir: GenevalDir = None,
+    protocol: Protocol = "janus-pro",
 ) -> None:
     """Score saved or external predictions into a run folder, as `run` would."""
     from .registry import load_task
     from .runner import score_file, tasks_with_judges
 
     judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs)
-    task_list, _ = tasks_with_judges(task, [load_task(task)], judges)
+    task_list, _ = tasks_with_judges(task, [load_task(task, protocol)], judges)
     scoring = scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir)
     store = score_file(task_list[0], samples, output, run_id, model, judges, scoring=scoring)
     typer.echo(summary(store.read_scores()))

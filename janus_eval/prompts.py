@@ -1,17 +1,17 @@
-"""Turning a dataset row into the user prompt of an Ask.
+"""Turning a dataset row into the user text of an Ask.
 
 A task's `prompt` is a `str.format` template over the row's text columns
-(`"{question}"`). Tasks whose prompt needs logic (options, hints) name a builder
-here instead with `prompt_builder: <name>` in their YAML.
+(`"\\n{question}"`). Tasks whose prompt needs logic (options, hints) name a builder
+here with `prompt_builder: <name>` in their YAML; a builder adds fields, then
+formats the template. The images go in front of this text (the adapter's chat
+format), so `<image N>` references in a question stay as they are.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 from .errors import UsageError
-from .models.base import IMAGE_MARKER
 from .options import choices_of, is_missing, letters, parse_options
 
 Builder = Callable[[dict[str, Any], str], str]
@@ -41,71 +41,48 @@ def build_prompt(row: dict[str, Any], template_text: str, builder_name: str = "t
     return BUILDERS[builder_name](row, template_text)
 
 
-# --- builders that add derived fields, then format the task's template --------
+# --- the Janus authors' prompts (VLMEvalKit's Janus wrapper, `build_prompt`) -------------
 _format = template  # the builders' parameter `template` shadows the function
 
 MCQ_INSTRUCTION = "Answer with the option's letter from the given choices directly."
-OPEN_INSTRUCTION = "Answer the question using a single word or phrase."
+NO_OPTIONS_INSTRUCTION = "Answer the question directly. "  # the wrapper's, trailing space and all
+POPE_SUFFIX = " Please answer yes or no."  # removed from POPE's questions by the wrapper
+
+
+@builder("pope")
+def pope(row: dict[str, Any], template: str) -> str:
+    """The wrapper's yes/no prompt for POPE: the question without " Please answer yes or no."."""
+    return _format({**row, "question": str(row["question"]).replace(POPE_SUFFIX, "")}, template)
+
+
+def options_of(row: dict[str, Any]) -> dict[str, str]:
+    """Option letter -> text, for the options present, from any of the three layouts:
+    MMMU's `options` list, SEED-Bench's `choice_a`..`choice_d`, MMBench's letter columns
+    (absent ones stored as 'nan'). VLMEvalKit reads all three as letter columns."""
+    if "options" in row:
+        options = parse_options(row.get("options"))
+        return dict(zip(letters(len(options)), options))
+    if "choice_a" in row:
+        seed = {k.upper(): row.get(f"choice_{k}") for k in "abcd"}
+        return {k: str(v) for k, v in seed.items() if not is_missing(v)}
+    return choices_of(row)
 
 
 def options_block(choices: dict[str, str]) -> str:
-    """`A. text\\nB. text\\n` for the options present."""
+    """`A. text\nB. text\n` for the options present."""
     return "".join(f"{k}. {v}\n" for k, v in choices.items())
 
 
-@builder("mmbench")
-def mmbench(row: dict[str, Any], template: str) -> str:
-    """VLMEvalKit's MCQ prompt (its Janus wrapper): `hint_line` is `Hint: ...\\n` or empty,
-    `options_block` lists the options present (MMBench stores absent ones as 'nan')."""
+@builder("multiple_choice")
+def multiple_choice(row: dict[str, Any], template: str) -> str:
+    """The wrapper's multiple-choice prompt: `hint_line` is `\nHint: {hint}\n` or `\n`;
+    `answer_block` is the options, a blank line and the letter instruction, or, for a
+    question without options (MMMU's open ones), `Answer the question directly. `."""
     hint = row.get("hint")
+    choices = options_of(row)
     fields = {
         **row,
-        "hint_line": "" if is_missing(hint) else f"Hint: {hint}\n",
-        "options_block": options_block(choices_of(row)),
+        "hint_line": "\n" if is_missing(hint) else f"\nHint: {hint}\n",
+        "answer_block": f"{options_block(choices)}\n{MCQ_INSTRUCTION}" if choices else NO_OPTIONS_INSTRUCTION,
     }
     return _format(fields, template)
-
-
-@builder("mmmu")
-def mmmu(row: dict[str, Any], template: str) -> str:
-    """lmms-eval's `mmmu_val` prompt: lettered options and the letter instruction for
-    multiple choice, the short-answer instruction for open questions. `<image N>`
-    references stay in the text; `interleave_images` maps them onto the images."""
-    multiple_choice = str(row.get("question_type", "multiple-choice")) == "multiple-choice"
-    options = parse_options(row.get("options")) if multiple_choice else []
-    fields = {
-        **row,
-        "options_block": options_block(dict(zip(letters(len(options)), options))),
-        "instruction": MCQ_INSTRUCTION if multiple_choice else OPEN_INSTRUCTION,
-    }
-    return _format(fields, template)
-
-
-_IMAGE_REF = re.compile(r"<image\s*(\d+)>")
-
-
-def interleave_images(text: str, n_images: int) -> tuple[str, list[int]]:
-    """Replace each `<image N>` (1-based) by the `<image>` marker and list which image goes there.
-
-    Returns the prompt and the 0-based image indices in marker order: an image
-    referenced twice is placed twice (as VLMEvalKit's MMMU interleaving does),
-    images never referenced go in front, a reference to an image the sample does
-    not have stays plain text. Without any reference the text is returned as it
-    is with every image in order (the adapter puts them before the text).
-    """
-    order: list[int] = []
-
-    def swap(m: re.Match) -> str:
-        k = int(m.group(1)) - 1
-        if 0 <= k < n_images:
-            order.append(k)
-            return IMAGE_MARKER
-        return m.group(0)
-
-    out = _IMAGE_REF.sub(swap, text)
-    if not order:
-        return text, list(range(n_images))
-    unused = [k for k in range(n_images) if k not in order]
-    if unused:
-        out = IMAGE_MARKER * len(unused) + "\n" + out
-    return out, unused + order

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from .errors import UsageError
+from .protocol import DEFAULT_PROTOCOL, get_protocol
 
 _HERE = Path(__file__).resolve().parent
 # A checkout's top-level tasks/ (editable install); a wheel ships them as janus_eval/tasks.
@@ -52,6 +53,8 @@ class TaskConfig:
     scoring: dict[str, Any] = field(default_factory=dict)
     generation: dict[str, Any] = field(default_factory=dict)
     requires_judge: bool = False
+    protocol: str = DEFAULT_PROTOCOL  # whose prompts and chat roles (janus_eval/protocol.py)
+    roles: tuple[str, str] | None = None  # the protocol's chat roles; None: the checkpoint's own
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,6 +70,8 @@ DEFAULT_SYSTEM_PROMPT = (
     "You are able to understand the visual content that the user provides, "
     "and assist the user with a variety of tasks using natural language."
 )
+# What a protocol may set for a task (`protocols: {<name>: {...}}` in its YAML).
+PROTOCOL_KEYS = ("prompt", "prompt_builder", "system_prompt", "max_new_tokens")
 
 
 def _task_files() -> dict[str, Path]:
@@ -82,7 +87,9 @@ def task_names() -> list[str]:
     return list(_task_files())
 
 
-def load_task(name: str) -> TaskConfig:
+def load_task(name: str, protocol: str = DEFAULT_PROTOCOL) -> TaskConfig:
+    """A task as the protocol asks it: the YAML's fields, then the protocol's own for that task."""
+    chosen = get_protocol(protocol)
     files = _task_files()
     if name not in files:
         raise UsageError(
@@ -90,8 +97,14 @@ def load_task(name: str) -> TaskConfig:
             + (f"; groups: {', '.join(_groups())}" if _groups() else "")
         )
     raw = yaml.safe_load(files[name].read_text())
+    overrides = (raw.get("protocols") or {}).get(protocol) or {}
+    unknown = sorted(set(overrides) - set(PROTOCOL_KEYS))
+    if unknown:
+        raise UsageError(f"tasks/{name}.yaml: protocol {protocol} sets {', '.join(unknown)}; it may set only "
+                         f"{', '.join(PROTOCOL_KEYS)}")  # fmt: skip
+    raw = {**raw, **overrides}
     ds = raw["dataset"]
-    system = raw.get("system_prompt", "default")
+    system = raw.get("system_prompt", "")
     return TaskConfig(
         name=name,
         kind=raw["kind"],
@@ -118,10 +131,12 @@ def load_task(name: str) -> TaskConfig:
         scoring=raw.get("scoring") or {},
         generation=raw.get("generation") or {},
         requires_judge=bool(raw.get("requires_judge", False)),
+        protocol=chosen.name,
+        roles=chosen.roles,
     )
 
 
-def resolve_tasks(spec: str) -> list[TaskConfig]:
+def resolve_tasks(spec: str, protocol: str = DEFAULT_PROTOCOL) -> list[TaskConfig]:
     """`pope,mme` or a group name -> task configs, in order, without repeats."""
     groups = _groups()
     names: list[str] = []
@@ -131,4 +146,4 @@ def resolve_tasks(spec: str) -> list[TaskConfig]:
                 names.append(name)
     if not names:
         raise UsageError(f"no task given; valid tasks: {', '.join(task_names())}")
-    return [load_task(n) for n in names]
+    return [load_task(n, protocol) for n in names]

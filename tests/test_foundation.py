@@ -27,14 +27,19 @@ def test_list_tasks_and_models(cli):
 
 
 def test_chat_prompt_is_the_official_template():
-    ask = Ask([Image.new("RGB", (4, 4))], "Is there a dog?", system_prompt="SYS")
+    """The "deepseek" template as DeepSeek's conversation code writes it (strings from it): the
+    system prompt and a blank line when there is one, images first, each message and the whole
+    prompt stripped, the assistant's empty turn as `{role}:`."""
+    ask = Ask([Image.new("RGB", (4, 4))], "\nIs there a dog?", system_prompt="SYS")
     assert chat_prompt(ask, "<image_placeholder>", PRO_ROLES) == (
         "SYS\n\n<|User|>: <image_placeholder>\nIs there a dog?\n\n<|Assistant|>:"
     )
-    two = Ask([Image.new("RGB", (4, 4))] * 2, "Compare <image> with <image>.")
-    assert chat_prompt(two, "<I>", JANUS_ROLES) == "User: Compare <I> with <I>.\n\nAssistant:"
-    with pytest.raises(ValueError):
-        chat_prompt(Ask([Image.new("RGB", (4, 4))], "<image> and <image>"), "<I>", PRO_ROLES)
+    two = Ask([Image.new("RGB", (4, 4))] * 2, "\nCompare <image 1> with <image 2>. \n")
+    assert chat_prompt(two, "<I>", JANUS_ROLES) == "User: <I><I>\nCompare <image 1> with <image 2>.\n\nAssistant:"
+    assert chat_prompt(Ask([], "  a dog  "), "<I>", PRO_ROLES) == "<|User|>: a dog\n\n<|Assistant|>:"
+    plain = Ask([Image.new("RGB", (4, 4))], "Q", roles=("User", "Assistant"))  # a protocol's roles win
+    assert chat_prompt(plain, "<I>", PRO_ROLES) == "User: <I>Q\n\nAssistant:"
+    assert chat_prompt(Ask([], "   "), "<I>", PRO_ROLES) == "<|User|>:<|Assistant|>:"  # empty: role and colon
 
 
 def test_ids_are_unique_and_stable():

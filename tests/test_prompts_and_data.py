@@ -1,6 +1,5 @@
-"""Prompt builders (MMBench, MMMU), the `<image N>` interleaving, and the data
-paths the five tasks need: SEED-Bench's image lists and row filter, GQA's image
-join from a local whole-repo download."""
+"""The data paths the understanding tasks need: SEED-Bench's image lists and row filter,
+GQA's image join from a local whole-repo download (the prompts: test_fidelity.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ from helpers import png_bytes
 
 from janus_eval.data import load_samples
 from janus_eval.demo.build import shapes
-from janus_eval.prompts import build_prompt, interleave_images
 from janus_eval.registry import load_task
 
 
@@ -28,64 +26,6 @@ def test_prompts_do_not_import_scoring():
     root = Path(__file__).resolve().parents[1]  # this checkout, not an installed copy
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
-
-
-# --- interleaving -------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "text, n, prompt, order",
-    [
-        ("Compare <image 2> with <image 1>.", 2, "Compare <image> with <image>.", [1, 0]),
-        ("<image 1> and again <image 1>", 1, "<image> and again <image>", [0, 0]),  # placed twice
-        ("Only <image 2> here", 3, "<image><image>\nOnly <image> here", [0, 2, 1]),  # unused ones in front
-        ("See <image 4>", 1, "See <image 4>", [0]),  # a reference to a missing image stays text
-        ("No reference", 2, "No reference", [0, 1]),  # the adapter puts them before the text
-        ("Options: <image 1>, <image 3>", 3, "<image>\nOptions: <image>, <image>", [1, 0, 2]),
-        ("Text only", 0, "Text only", []),
-    ],
-)  # fmt: skip
-def test_interleave_images(text, n, prompt, order):
-    assert interleave_images(text, n) == (prompt, order)
-    out, got = interleave_images(text, n)
-    assert out.count("<image>") in (0, len(got))  # one marker per image, or none at all
-
-
-# --- builders -------------------------------------------------------------------------
-def test_mmmu_prompt_is_lmms_evals():
-    task = load_task("mmmu")
-    row = {"question": "Which is larger, <image 1> or <image 2>?", "options": "['<image 1>', '<image 2>', 'equal']",
-           "question_type": "multiple-choice"}  # fmt: skip
-    assert build_prompt(row, task.prompt, task.prompt_builder) == (
-        "Which is larger, <image 1> or <image 2>?\nA. <image 1>\nB. <image 2>\nC. equal\n\n"
-        "Answer with the option's letter from the given choices directly."
-    )
-    open_row = {"question": "How many? {x}", "options": "[]", "question_type": "open"}
-    assert build_prompt(open_row, task.prompt, task.prompt_builder) == (
-        "How many? {x}\n\nAnswer the question using a single word or phrase."
-    )
-
-
-def test_mmbench_prompt_hint_and_absent_options():
-    task = load_task("mmbench")
-    row = {"question": "What colour?", "hint": "nan", "A": "red", "B": "blue", "C": "nan", "D": "nan"}
-    assert build_prompt(row, task.prompt, task.prompt_builder) == (
-        "What colour?\nA. red\nB. blue\n\nAnswer with the option's letter from the given choices directly."
-    )
-    row |= {"hint": "Look at the top.", "C": "green"}
-    assert build_prompt(row, task.prompt, task.prompt_builder).startswith(
-        "Hint: Look at the top.\nWhat colour?\nA. red\nB. blue\nC. green\n\n"
-    )
-
-
-def test_seedbench_and_gqa_templates():
-    seed = load_task("seedbench")
-    row = {"question": "Q?", "choice_a": "a", "choice_b": "b", "choice_c": "c", "choice_d": "d"}
-    assert build_prompt(row, seed.prompt, seed.prompt_builder) == (
-        "Q?\nA. a\nB. b\nC. c\nD. d\nAnswer with the option's letter from the given choices directly."
-    )
-    gqa = load_task("gqa")
-    assert build_prompt({"question": "Q?"}, gqa.prompt, gqa.prompt_builder) == (
-        "Q?\nAnswer the question using a single word or phrase."
-    )
 
 
 # --- data ------------------------------------------------------------------------------

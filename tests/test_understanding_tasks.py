@@ -62,8 +62,10 @@ def test_demo_run_end_to_end(cli, tmp_path, task):
         assert {"unparsed", "discipline_accuracy"} <= set(scores["metric"])
 
 
-def test_mmmu_images_reach_the_model_in_reference_order(tmp_path):
-    """The adapter is asked with one marker per image, in the order the question names them."""
+def test_mmmu_images_reach_the_model_in_column_order_with_references_kept(tmp_path):
+    """As the Janus authors' evaluation sends them: every image first, image_1, image_2, ... in
+    column order (one placeholder each), the `<image N>` references left in the text; each
+    record keeps the whole prompt the tokenizer read."""
     from janus_eval.models import load_model
 
     seen = []
@@ -72,22 +74,34 @@ def test_mmmu_images_reach_the_model_in_reference_order(tmp_path):
         def __init__(self, inner):
             self.inner, self.name = inner, inner.name
 
-        def answer(self, asks):
-            seen.extend(asks)
-            return self.inner.answer(asks)
+        def preparer(self):
+            inner = self.inner.preparer()
+
+            def prepare(asks):
+                seen.extend(asks)
+                return inner(asks)
+
+            return prepare
+
+        def generate(self, prepared):
+            return self.inner.generate(prepared)
 
         def describe(self):
             return self.inner.describe()
 
     opts = RunOptions(model="janus-tiny", output=tmp_path, run_id="rec", demo=True, progress=False)
-    run(resolve_tasks("mmmu"), opts, load_model=lambda *a, **k: Recording(load_model(*a, **k)))
-    by_text = {a.prompt.split("\n")[0]: a for a in seen}
-    ask = by_text["Compare <image> with <image>: which one shows a square?"]
-    # the question names <image 2> (blue square) then <image 1> (red circle); the options name 1 then 2
+    store = run(resolve_tasks("mmmu"), opts, load_model=lambda *a, **k: Recording(load_model(*a, **k)))
+    by_text = {a.prompt.split("\n")[1]: a for a in seen}
+    ask = by_text["Compare <image 2> with <image 1>: which one shows a square?"]
     blue, red = (40, 70, 220), (220, 40, 40)
-    assert [img.getpixel((30, 30)) for img in ask.images] == [blue, red, red, blue]
-    assert "A. <image>\nB. <image>" in ask.prompt and len(ask.images) == ask.prompt.count("<image>") == 4
-    assert all(a.prompt.count("<image>") == len(a.images) for a in seen)
+    assert [img.getpixel((30, 30)) for img in ask.images] == [red, blue]  # image_1, image_2
+    assert "A. <image 1>\nB. <image 2>\n" in ask.prompt
+    records = {r["question"]: r for r in store.read_records("mmmu")}
+    assert records["Compare <image 2> with <image 1>: which one shows a square?"]["prompt"] == (
+        "<|User|>: <image_placeholder><image_placeholder>\nCompare <image 2> with <image 1>: which one shows "
+        "a square?\nA. <image 1>\nB. <image 2>\n\nAnswer with the option's letter from the given choices "
+        "directly.\n\n<|Assistant|>:"
+    )
 
 
 def test_mmvet_end_to_end_with_local_judge(cli, tmp_path):
