@@ -247,6 +247,177 @@ def test_scorer_finds_the_records_images_relative_to_image_root(tmp_path, csv_pa
     )
 
 
+# --- official_quirks on unusual question files ------------------------------------------------
+# A file in the real schema with what the official loop handles in its own way. Line numbers:
+# the header is line 1. Item f comes first: the official script drops that row.
+#   m (lines 3-6): q3 depends on "1,9" and the item has no question 9;
+#   c (lines 7-9): a child (q3 <- q2) listed before its parent chain (q2 <- q1);
+#   d (lines 10-13): proposition_id 1 repeated; the last row (line 13, depending on q3) wins.
+ODD = HEADER + (
+    'f,"an x",,1,0,entity,whole,entity - whole (x),Is there an x?\n'
+    'm,"a red cat on a mat",,1,0,entity,whole,entity - whole (cat),Is there a cat?\n'
+    'm,"a red cat on a mat",,2,1,attribute,color,"attribute - color (cat, red)",Is the cat red?\n'
+    'm,"a red cat on a mat",,3,"1,9",relation,spatial,"relation - spatial (cat, mat, on)",'
+    "Is the cat on a mat?\n"
+    'm,"a red cat on a mat",,4,0,global,,global - (photo),Is this a photo?\n'
+    'c,"a big brown dog",,3,2,attribute,size,"attribute - size (dog, big)",Is the dog big?\n'
+    'c,"a big brown dog",,1,0,entity,whole,entity - whole (dog),Is there a dog?\n'
+    'c,"a big brown dog",,2,1,attribute,color,"attribute - color (dog, brown)",Is the dog brown?\n'
+    'd,"one dog and a red ball",,1,0,entity,whole,entity - whole (kitten),Is there a kitten?\n'
+    'd,"one dog and a red ball",,2,1,attribute,color,"attribute - color (ball, red)",Is the ball red?\n'
+    'd,"one dog and a red ball",,3,0,entity,whole,entity - whole (ball),Is there a ball?\n'
+    'd,"one dog and a red ball",,1,3,other,count,"other - count (dog, ==1)",Is there one dog?\n'
+)
+
+
+@pytest.fixture
+def odd_csv(tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text(ODD)
+    return path
+
+
+def by_qid(qs, *tiles):
+    return [{q.qid: a for q, a in zip(qs, tile)} for tile in tiles]
+
+
+def test_a_repeated_proposition_id_keeps_the_last_row_in_the_first_rows_place(odd_csv):
+    for quirks in (False, True):
+        qf = dpgbench.read_questions(odd_csv, official_quirks=quirks)
+        d = qf.items["d"]
+        assert [q.qid for q in d] == [1, 2, 3]  # one question per id, id 1 still first
+        assert (d[0].text, d[0].parents, d[0].category, d[0].line) == (
+            "Is there one dog?", (3,), "other - count", 13,
+        )  # fmt: skip
+        assert qf.repeats == [dpgbench.Repeat(13, "d", 1, 10)]
+        # official: q1 (first place) <- q3 = 0 -> 0; then q2 <- q1 = 0 -> 0. Had the repeat gone
+        # last, q2 would have seen q1 = 1 and scored: 1/3.
+        res = score_prompt(d, by_qid(d, ["yes", "yes", "no"]), official_quirks=quirks)
+        assert res.tile_scores == [0.0]
+    notes = dpgbench.file_notes(dpgbench.read_questions(odd_csv), official_quirks=False)
+    assert notes[0] == (
+        f"note: {odd_csv} repeats a proposition_id in 1 row(s) (first: line 13, item d question 1, "
+        "earlier at line 10); the last row counts, in the first row's place, as in the official script"
+    )
+
+
+def test_a_missing_parent_after_a_zero_parent_is_scored_before_one_is_a_key_error(odd_csv):
+    m = dpgbench.load_questions(odd_csv, official_quirks=True)["m"]
+    assert dpgbench.sure_key_error(m) is None  # q3's first parent (1) exists: the answers decide
+    # q1 "no" on every tile: q3's loop breaks at parent 1 before reaching the missing 9.
+    # tiles: [0, 0*, 0*, 1] [0, 0, 0*, 1] [0, 0*, 0, 0] [0, 0*, 0*, 1] -> 1/4, 1/4, 0, 1/4
+    no = [["no", "yes", "yes", "yes"], ["no", "no", "yes", "yes"], ["no", "yes", "no", "no"],
+          ["no", "yes", "yes", "yes"]]  # fmt: skip
+    res = score_prompt(m, by_qid(m, *no), official_quirks=True)
+    assert res.tile_scores == [0.25, 0.25, 0.0, 0.25] and res.score == 0.1875
+    assert res.category_scores == {1: 0.0, 2: 1.0, 3: 1.0, 4: 1.0}  # last tile, before zeroing
+    assert score_prompt(m, by_qid(m, *no), official_quirks=False).score == 0.1875
+    # q1 "yes" on the third tile: the loop goes on past parent 1 to 9: KeyError, image left out
+    yes3 = [no[0], no[1], ["yes", "yes", "no", "no"], no[3]]
+    res = score_prompt(m, by_qid(m, *yes3), official_quirks=True)
+    assert res.score is None and res.key_error == (3, 9) and "KeyError" in res.failure
+    # corrected: the missing parent is skipped; tile 3 = [1, 1, 0, 0] = 1/2
+    res = score_prompt(m, by_qid(m, *yes3), official_quirks=False)
+    assert res.tile_scores == [0.25, 0.25, 0.5, 0.25] and res.score == 0.3125 and res.dangling == 1
+    # a question whose first parent is missing fails on the first tile whatever the answers
+    lone = [dpgbench.Question(2, (0, 1), "Q2?", "entity - whole"), dpgbench.Question(3, (2,), "Q3?", "x")]
+    assert dpgbench.sure_key_error(lone) == (2, 1)
+
+
+def test_zeroing_is_in_place_in_file_order_so_a_child_listed_first_escapes(odd_csv):
+    c = dpgbench.load_questions(odd_csv)["c"]
+    assert [q.qid for q in c] == [3, 1, 2]
+    # tile 1: q3 <- q2 sees q2's raw 1 (q2 is zeroed only later, by q1 = 0): [1, 0, 0*] = 1/3
+    for quirks in (False, True):
+        res = score_prompt(c, by_qid(c, ["yes", "no", "yes"], ["yes", "yes", "yes"]), official_quirks=quirks)
+        assert res.tile_scores == [1 / 3, 1.0]
+
+
+class TextJudge:
+    """Answers by the question's text, the same on every tile; records what it was asked."""
+
+    name = "text"
+    ANSWERS = {
+        "Is there a cat?": "yes", "Is the cat red?": "yes", "Is the cat on a mat?": "no",
+        "Is this a photo?": "yes", "Is the dog big?": "yes", "Is there a dog?": "no",
+        "Is the dog brown?": "yes", "Is there one dog?": "yes", "Is the ball red?": "yes",
+        "Is there a ball?": "no",
+    }  # fmt: skip
+
+    def __init__(self):
+        self.asked = []
+
+    def answer(self, images, questions):
+        self.asked += questions
+        return [self.ANSWERS[q] for q in questions]
+
+
+# Hand-computed from the official code, one tile per prompt:
+#   m: [1, 1, 0, 1]; quirks: q3 <- "1,9": q1 = 1, so the loop reaches 9: KeyError, m left out;
+#      corrected: 9 skipped -> 3/4; categories after zeroing entity 1, attribute 1, relation 0, global 1
+#   c: raw {3: 1, 1: 0, 2: 1}; q3 keeps (q2 still 1), q2 <- q1 = 0 -> [1, 0, 0] = 1/3 (both modes)
+#   d: raw {1: 1, 2: 1, 3: 0}; q1 <- q3 = 0, q2 <- q1 = 0 -> 0 (both modes); "Is there a kitten?"
+#      (the overwritten row) is never asked
+# quirks: overall = (1/3 + 0) / 2; categories from the raw scores of c and d:
+#   attribute [c3 1, c2 1, d2 1] = 100, entity [c1 0, d3 0] = 0, other [d1 1] = 100
+# corrected: overall = (3/4 + 1/3 + 0) / 3; categories from the zeroed scores of m, c and d:
+#   entity [m1 1, c1 0, d3 0], attribute [m2 1, c3 1, c2 0, d2 0], relation [0], global [1], other [0]
+ODD_EXPECTED = {
+    True: {"overall": 100 / 6, "attribute": 100.0, "entity": 0.0, "other": 100.0, "failed": 1},
+    False: {"overall": 100 * (0.75 + 1 / 3) / 3, "attribute": 50.0, "entity": 100 / 3, "other": 0.0,
+            "relation": 0.0, "global": 100.0, "failed": 0},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("quirks", [True, False])
+def test_scorer_on_the_unusual_file_equals_the_official_semantics(tmp_path, odd_csv, quirks, capsys):
+    for item in "mcd":
+        Image.new("RGB", (TILE, TILE), "gray").save(tmp_path / f"{item}.png")
+    records = pd.DataFrame(
+        [{"item_id": i, "prompt": "p", "prediction": f"{i}.png", "n_images": 1, "error": None} for i in "mcd"]
+    )
+    judge = TextJudge()
+    settings = {"csv": str(odd_csv), "image_root": str(tmp_path), "official_quirks": quirks}
+    scored = dpgbench.score(records, settings, Judges(vqa=judge))
+    t = scored.table.set_index(["metric", "subset"])["value"]
+    want = ODD_EXPECTED[quirks]
+    assert t[("overall", "")] == pytest.approx(want["overall"])
+    for cat in set(want) - {"overall", "failed"}:
+        assert t[("score", cat)] == pytest.approx(want[cat]), cat
+    assert {c for m, c in t.index if m == "score"} == set(want) - {"overall", "failed"}
+    assert t[("failed", "")] == want["failed"] and t[("failed", "missing_parent")] == want["failed"]
+    assert "Is there a kitten?" not in judge.asked and judge.asked.count("Is there one dog?") == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"note: {odd_csv} repeats a proposition_id in 1 row(s) (first: line 13")
+    if quirks:
+        assert scored.per_sample.loc[0, "score"] is None and "KeyError" in scored.per_sample.loc[0, "parsed"]
+        assert len(err) == 2 and err[1].startswith("note: official_quirks left 1 prompt(s) out")
+        assert "item m question 3 -> 9" in err[1]
+    else:
+        assert scored.per_sample.loc[0, "score"] == 0.75
+        assert len(err) == 2 and "(first: line 5, item m question 3 -> 9); ignored" in err[1]
+
+
+def test_an_item_seen_again_later_starts_over_officially_and_is_refused_corrected(tmp_path, cli):
+    rows = [("z", 1, "0"), ("x", 1, "0"), ("x", 2, "1"), ("y", 1, "0"), ("x", 3, "0"), ("x", 1, "3")]
+    text = HEADER + "".join(
+        f"{i},t,,{n},{dep},entity,whole,entity - whole (o),{i}{n}?\n" for i, n, dep in rows
+    )
+    path = tmp_path / "split.csv"
+    path.write_text(text)
+    x = dpgbench.read_questions(path, official_quirks=True)
+    assert [(q.qid, q.parents, q.line) for q in x.items["x"]] == [(3, (0,), 6), (1, (3,), 7)]
+    assert x.repeats == []  # x's first group (lines 3-4) is gone; no id repeats in the second
+    samples = tmp_path / "samples.jsonl"
+    record = {"sample_id": "x", "item_id": "x", "prediction": "x.png", "error": None}
+    samples.write_text(json.dumps(record) + "\n")
+    code, _, err = cli(
+        "score", samples, "--task", "dpgbench", "--dpg-csv", path, "--output", tmp_path / "out"
+    )
+    assert code == 2
+    assert err.strip() == f"error: {path} line 6: the rows of item x are not consecutive"
+
+
 # --- the question file: path, cache, download ------------------------------------------------
 class _Server:
     def __init__(self, body: bytes):

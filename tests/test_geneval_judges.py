@@ -161,6 +161,22 @@ def test_demo_detector_runs_the_real_classes_and_returns_masked_detections(demo_
     assert [(d.label, d.score) for d in again] == [(d.label, d.score) for d in dets]
 
 
+def test_detections_keep_the_detectors_row_order_within_each_class(demo_judge, image_path):
+    """Ties are broken by row order, so detect() must list each class's instances in the
+    order mmdet 2.x's bbox2result gives the official script: the rows with that label,
+    in row order (mmdet 3's pred_instances are the same rows, not sorted by score)."""
+    from mmdet.apis import inference_detector
+
+    dets = demo_judge.detect(image_path)
+    inst = inference_detector(demo_judge.detector.model, str(image_path)).pred_instances
+    scores, labels = inst.scores.float().cpu().numpy(), inst.labels.cpu().numpy()
+    assert [d.score for d in dets] == scores.tolist()
+    assert np.any(np.diff(scores) > 0)  # the rows are not sorted: their order is the detector's
+    names = D.object_names()
+    for k in np.unique(labels):
+        assert [d.score for d in dets if d.label == names[k]] == scores[labels == k].tolist()
+
+
 def test_detector_weights_load_from_a_local_checkpoint(demo_judge, image_path, tmp_path, monkeypatch):
     cfg = D.detector_config(demo=True)
     cfg_path = tmp_path / "demo_cfg.py"

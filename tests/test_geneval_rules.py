@@ -12,6 +12,7 @@ from PIL import Image
 from janus_eval.errors import UsageError
 from janus_eval.judges.geneval_detector import OBJECT_NAMES_PATH, Detection, object_names
 from janus_eval.scoring import geneval as G
+from janus_eval.scoring.geneval_order import argsort_numpy123
 
 META_PATH = OBJECT_NAMES_PATH.parent / "evaluation_metadata.jsonl"
 
@@ -229,6 +230,120 @@ def test_max_objects_and_optional_nms():
     assert G.compute_iou(a.box, a.box) == 1.0
     assert G.compute_iou((0, 0, 9, 9), (10, 0, 19, 9)) == 0.0
     assert G.compute_iou((0, 0, 9, 9), (5, 0, 14, 9)) == pytest.approx(50 / 150)
+
+
+# --- ties and the float32 threshold, as the official np.argsort(scores)[::-1] ------------------
+# The expected orders below are written out by hand from numpy's documented behaviour for the
+# official call: partitions of <= 16 elements are insertion-sorted (stable), and [::-1] turns
+# ascending-stable into "equal scores: the later detector row first".
+
+
+def test_official_order_of_ties_is_later_row_first():
+    assert G.official_order([0.5, 0.9, 0.5, 0.5, 0.9], 0.3, 16) == [4, 1, 3, 2, 0]
+    assert G.official_order([0.7] * 16, 0.3, 16) == list(range(15, -1, -1))
+    assert G.official_order([0.7, 0.7, 0.7], 0.3, 2) == [2, 1]  # the cap keeps the later rows
+    assert G.official_order([0.2, 0.8, 0.2, 0.8], 0.3, 16) == [3, 1]
+    assert G.official_order([], 0.3, 16) == []
+    rng = np.random.RandomState(0)
+    for n in range(1, 17):  # the rule holds for any tie pattern up to 16 detections
+        s = rng.choice([0.4, 0.6, 0.8], size=n).astype(np.float32)
+        assert G.official_order(s, 0.3, 16) == sorted(range(n), key=lambda i: (-s[i], -i))
+
+
+# Orders numpy 1.23.5 (the official environment pins 1.23.1) printed for np.argsort(s)[::-1]
+# (float32); numpy 2.4.6 on this AVX-512 machine gives another order for every one of them.
+NP123_REVERSED = [
+    ([0.4, 0.6, 0.6, 0.6, 0.6, 0.4], [4, 3, 2, 1, 5, 0]),  # 2.4 on AVX-512: [4, 3, 1, 2, 5, 0]
+    ([0.5] * 17, [16, 7, 1, 2, 3, 4, 5, 6, 8, 15, 9, 10, 11, 12, 13, 14, 0]),
+    ([0.8, 0.4] * 10, [0, 6, 16, 2, 14, 12, 4, 10, 18, 8, 1, 3, 5, 19, 7, 11, 13, 15, 17, 9]),
+    ([0.4, 0.6, 0.8] * 13 + [0.4], [
+        11, 17, 5, 20, 26, 38, 29, 23, 32, 2, 8, 35, 14, 22, 7, 13, 16, 19, 10, 4,
+        28, 31, 34, 1, 37, 25, 6, 3, 9, 39, 12, 15, 18, 21, 24, 27, 30, 33, 36, 0,
+    ]),
+    ([0.5, "nan", "nan", 0.5, 0.5, 0.3, "nan", "nan", 0.3, 0.3, "nan", "nan", 0.5, 0.5, 0.3, 0.3, 0.3,
+      0.5, 0.3, "nan", "nan"],
+     [20, 11, 1, 2, 6, 7, 19, 10, 12, 13, 4, 3, 17, 0, 14, 9, 8, 15, 16, 5, 18]),
+]  # fmt: skip
+# an organ pipe of 115 (0..57..0)/115: deep enough for numpy's heapsort fallback
+ORGAN = [i / 115 for i in range(57)] + [i / 115 for i in range(57, -1, -1)]
+ORGAN_NP123 = [
+    0, 114, 1, 113, 2, 112, 3, 111, 4, 110, 109, 5, 6, 108, 107, 7, 106, 8, 105, 9, 104, 10, 103, 11,
+    102, 12, 101, 13, 14, 100, 15, 99, 98, 16, 17, 97, 18, 96, 19, 95, 94, 20, 21, 93, 22, 92, 91, 23,
+    90, 24, 89, 25, 88, 26, 27, 87, 86, 28, 85, 29, 30, 84, 83, 31, 82, 32, 81, 33, 80, 34, 35, 79, 36,
+    78, 77, 37, 38, 76, 75, 39, 40, 74, 73, 41, 42, 72, 71, 43, 70, 44, 45, 69, 68, 46, 47, 67, 66, 48,
+    49, 65, 64, 50, 51, 63, 62, 52, 61, 53, 60, 54, 55, 59, 58, 56, 57,
+]  # fmt: skip
+
+
+def test_argsort_is_numpy_1_23s_on_any_numpy():
+    for values, reversed_order in NP123_REVERSED:
+        s = np.array([float(v) for v in values], dtype=np.float32)
+        assert argsort_numpy123(s)[::-1] == reversed_order
+    assert argsort_numpy123(np.array(ORGAN, dtype=np.float32)) == ORGAN_NP123
+    assert argsort_numpy123([]) == [] and argsort_numpy123([0.2]) == [0]
+    rng = np.random.RandomState(1)  # ties or not, it is a sort
+    for n in (17, 50, 300):
+        s = rng.choice([0.1, 0.5, 0.9, float("nan")], size=n).astype(np.float32)
+        order = argsort_numpy123(s)
+        assert sorted(order) == list(range(n))
+        assert np.array_equal(s[order], np.sort(s), equal_nan=True)
+    # more than 16 detections: the introsort's tie order, not "later row first"
+    assert G.official_order([0.5] * 17, 0.3, 16) == [16, 7, 1, 2, 3, 4, 5, 6, 8, 15, 9, 10, 11, 12, 13, 14]
+
+
+def test_select_objects_orders_ties_per_class_in_detector_row_order():
+    a, b, c = (det("cat", (10 * i, 0, 10 * i + 5, 5), 0.5) for i in range(3))
+    d, e = det("cat", (40, 0, 45, 5), 0.9), det("dog", (0, 50, 5, 55), 0.5)
+    # rows: cat a, cat d(0.9), dog e, cat b, cat c -> cat scores [.5, .9, .5, .5] in row order
+    kept = G.select_objects([a, d, e, b, c], "single_object")
+    assert kept["cat"] == [d, c, b, a] and kept["dog"] == [e]
+
+
+def test_a_tie_decides_the_colour_verdict_as_the_official_code():
+    red, blue = det("car", (0, 0, 10, 10), 0.8), det("car", (20, 0, 30, 10), 0.8)
+    colours = colors_by_box({red.box: "red", blue.box: "blue"})
+    # official: argsort([.8, .8])[::-1] = [1, 0]: the blue car (row 1) is "the most confident"
+    assert verdict([red, blue], COLOR, colours) == G.Verdict(
+        False, "expected red car>=1, found 0 red; and 1 blue"
+    )
+    assert verdict([blue, red], COLOR, colours) == G.Verdict(True, "")
+
+
+def test_a_tie_decides_the_position_verdict_as_the_official_code():
+    left_bear = det("teddy bear", (0, 0, 10, 10), 0.8)
+    right_bear = det("teddy bear", (300, 0, 310, 10), 0.8)
+    dog = det("dog", (150, 0, 160, 10), 0.95)
+    # official: the target is the later bear row, here the one right of the dog
+    assert verdict([left_bear, right_bear, dog], POS) == G.Verdict(
+        False, "expected dog right of target, found left of target"
+    )
+    assert verdict([right_bear, left_bear, dog], POS).correct
+
+
+def test_a_tie_decides_the_count_under_nms_as_the_official_code():
+    # IoU(A, B) = IoU(B, C) = 81/121 >= 0.5, IoU(A, C) = 61/141 < 0.5; all three tied at 0.95
+    a = det("clock", (0, 0, 100, 100), 0.95)
+    b = det("clock", (20, 0, 120, 100), 0.95)
+    c = det("clock", (40, 0, 140, 100), 0.95)
+    rules = G.Rules(max_overlap=0.5)
+    # rows [A, C, B]: official order [2, 1, 0] = B, C, A; B suppresses both others
+    assert G.select_objects([a, c, b], "counting", rules)["clock"] == [b]
+    assert verdict([a, c, b], COUNT, rules=rules) == G.Verdict(False, "expected clock>=2, found 1")
+    # rows [B, C, A]: order A, C, B; A suppresses B, keeps C -> exactly two
+    assert G.select_objects([b, c, a], "counting", rules)["clock"] == [a, c]
+    assert verdict([b, c, a], COUNT, rules=rules).correct
+
+
+def test_threshold_is_strict_in_float32():
+    f32 = lambda x: float(np.float32(x))  # noqa: E731 - the score as the detector's float32 gives it
+    above = lambda x: float(np.nextafter(np.float32(x), np.float32(1)))  # noqa: E731
+    at, over = det("bench", (0, 0, 9, 9), f32(0.3)), det("bench", (20, 0, 29, 9), above(0.3))
+    assert f32(0.3) > 0.3  # in float64 the official threshold would keep it ...
+    assert G.select_objects([at, over], "single_object") == {"bench": [over]}  # ... in float32 not
+    assert G.select_objects([det("bench", (0, 0, 9, 9), 0.3)], "single_object") == {}
+    two = [det("clock", (0, 0, 9, 9), f32(0.9)), det("clock", (20, 0, 29, 9), above(0.9))]
+    assert verdict(two, COUNT) == G.Verdict(False, "expected clock>=2, found 1")
+    assert G.official_order([f32(0.5), above(0.5)], 0.5, 16) == [1]  # a user threshold too
 
 
 def test_rules_from_settings_takes_its_keys_and_checks_their_types():

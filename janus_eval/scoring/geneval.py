@@ -24,16 +24,18 @@ and the judges' `device`, `geneval_dir`, `detector_config`, `detector_checkpoint
 `clip_checkpoint` (see `judges/geneval_detector.py`). Other keys (settings meant for
 other tasks' scorers) are ignored.
 
-Per image: detections above the score threshold (0.9 for the `counting` tag), at most
-16 per class, most confident first; every `include` clause needs `count` objects of its
-class (and, with `color`, that many of the top `count` classified as that colour by
-CLIP; with `position`, each of them in that relation to every object of the target
-clause); every `exclude` clause needs fewer than `count` (so counting is exactly N).
-The verdict text is the official one ("expected dog>=1, found 0", ...). Tables:
-`accuracy` per tag = mean over images, `overall` = mean of the tag scores, plus the
-share of correct images and of prompts with at least one correct image. Values are in
-percent like the rest of janus-eval (the paper writes 0.80 for 80.0). With the demo
-(random-weight) judges the table has a row `mode / demo_judge`.
+Per image: detections above the score threshold (0.9 for the `counting` tag; compared in
+float32), at most 16 per class, most confident first in the official `np.argsort` order
+(equal scores: the later detector row first; see `official_order`); every `include`
+clause needs `count` objects of its class (and, with `color`, that many of the top
+`count` classified as that colour by CLIP; with `position`, each of them in that
+relation to every object of the target clause); every `exclude` clause needs fewer
+than `count` (so counting is exactly N). The verdict text is the official one
+("expected dog>=1, found 0", ...). Tables: `accuracy` per tag = mean over images,
+`overall` = mean of the tag scores, plus the share of correct images and of prompts with
+at least one correct image. Values are in percent like the rest of janus-eval (the paper
+writes 0.80 for 80.0). With the demo (random-weight) judges the table has a row
+`mode / demo_judge`.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from PIL import Image, ImageOps
 from ..errors import UsageError
 from ..judges.geneval_detector import Detection
 from .base import Scored, answered, error_rows, table
+from .geneval_order import argsort_numpy123
 
 TAGS = ("single_object", "two_object", "counting", "colors", "position", "color_attr")
 COLORS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white")
@@ -112,20 +115,39 @@ def compute_iou(box_a: Sequence[float], box_b: Sequence[float]) -> float:
     return inter / union if union else 0.0
 
 
+def official_order(scores: Sequence[float], threshold: float, max_objects: int) -> list[int]:
+    """Indices into one class's `scores` (in the detector's row order) of the detections
+    kept, most confident first, as the official evaluator's
+    `ordering = np.argsort(s)[::-1]; ordering = ordering[s[ordering] > threshold][:max_objects]`
+    over the float32 scores: the comparison is strict and in float32 (a score equal to
+    float32(0.3) is dropped), the cap comes after the threshold.
+
+    Ties: the argsort is numpy 1.23's (the official environment's), reproduced by
+    `argsort_numpy123` because newer numpy on AVX2/AVX-512 CPUs orders ties otherwise.
+    For at most 16 detections of a class (counted before the threshold) tied ones come out
+    later row first (scores [.5, .9, .5, .5, .9] -> [4, 1, 3, 2, 0]). For more than 16,
+    numpy's own sort (its introsort's partitioning) decides, as in the official script."""
+    s = np.asarray(scores, dtype=np.float32).reshape(-1)
+    order = np.asarray(argsort_numpy123(s), dtype=np.intp)[::-1]
+    order = order[s[order] > np.float32(threshold)]
+    return [int(i) for i in order[:max_objects]]
+
+
 def select_objects(
     detections: Sequence[Detection], tag: str, rules: Rules = Rules()
 ) -> dict[str, list[Detection]]:
-    """Per class, the detections kept: score strictly above the threshold (the counting
-    threshold for the `counting` tag), most confident first, at most `max_objects`,
-    then greedy suppression of overlaps >= `max_overlap` (none at the default 1.0)."""
+    """Per class, the detections kept: `official_order` over the class's detections in
+    the order `detections` lists them (the detector's rows filtered by label, as mmdet
+    2.x's `bbox2result` splits them; `MmdetDetector.detect` keeps that order), with the
+    counting threshold for the `counting` tag, then greedy suppression of overlaps
+    >= `max_overlap` (none at the default 1.0)."""
     threshold = rules.counting_threshold if tag == "counting" else rules.threshold
     by_class: dict[str, list[Detection]] = {}
     for det in detections:
         by_class.setdefault(det.label, []).append(det)
     kept: dict[str, list[Detection]] = {}
     for label, dets in by_class.items():
-        ordered = sorted(dets, key=lambda d: d.score, reverse=True)
-        ordered = [d for d in ordered if d.score > threshold][: rules.max_objects]
+        ordered = [dets[i] for i in official_order([d.score for d in dets], threshold, rules.max_objects)]
         chosen: list[Detection] = []
         while ordered:
             top = ordered.pop(0)
