@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import emit  # noqa: E402
 
-from janus_eval.compare import _counts, _per_resample, compare
-from janus_eval.registry import load_task
+from janus_eval.analyse.compare import _counts, _per_resample, compare
+from janus_eval.tasks.registry import load_task
 from janus_eval.runner import score_file
-from janus_eval.scoring import get_scorer
+from janus_eval.tasks.registry import get_scorer
 
 GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden"
 FILES = {

@@ -38,7 +38,7 @@ def tiny_384():
     import torch
     from transformers import JanusConfig, JanusForConditionalGeneration, JanusProcessor
 
-    from janus_eval.models.tiny import tiny_path
+    from janus_eval.solve.models.tiny import tiny_path
 
     config = JanusConfig.from_pretrained(tiny_path())
     config.vision_config.image_size = 384
@@ -62,8 +62,9 @@ def main() -> None:
     import torch
     from official_loop import official_generate
 
-    from janus_eval.models.base import Draw
-    from janus_eval.models.janus_image import decode_images, draw_tokens, generation_prompt, image_seed
+    from janus_eval.core.requests import Draw
+    from janus_eval.core.seeds import image_seed
+    from janus_eval.solve.models.janus_image import decode_images, draw_tokens, generation_prompt
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     thread_counts = [int(t) for t in args.threads.split(",")] if args.threads else sorted({1, cores})

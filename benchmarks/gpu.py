@@ -33,7 +33,7 @@ def janus_pro_7b(device: str):
         JanusVisionConfig, JanusVQVAEConfig, LlamaConfig,
     )  # fmt: skip
 
-    from janus_eval.models.tiny import tiny_path
+    from janus_eval.solve.models.tiny import tiny_path
 
     tok = JanusProcessor.from_pretrained(tiny_path()).tokenizer
     text = LlamaConfig(
@@ -65,14 +65,15 @@ def janus_pro_7b(device: str):
 def understanding(adapter, n: int, batch_size: int, workers: int) -> dict:
     import torch
 
-    from janus_eval.data import Sample
-    from janus_eval.pipeline import prepared_batches
-    from janus_eval.registry import load_task
+    from janus_eval.core.sample import Sample
+    from janus_eval.data.load import to_rgb
+    from janus_eval.solve.pipeline import prepared_batches
+    from janus_eval.tasks.registry import load_task
 
     task = load_task("pope")
     images = [jpeg_640x480(i) for i in range(64)]
     samples = [
-        Sample(str(i), {"question": "Is there a dog in the image?"}, [{"bytes": images[i % 64], "path": None}])
+        Sample(str(i), {"question": "Is there a dog in the image?"}, [{"bytes": images[i % 64], "path": None}], decode=to_rgb)
         for i in range(n)
     ]
     batches = [samples[i : i + batch_size] for i in range(0, n, batch_size)]
@@ -93,7 +94,7 @@ def understanding(adapter, n: int, batch_size: int, workers: int) -> dict:
 def generation(adapter, n_images: int, batch_size: int) -> dict:
     import torch
 
-    from janus_eval.models.base import Draw
+    from janus_eval.core.requests import Draw
 
     prompts = ["a photo of a red apple", "a photo of two dogs left of a bench", "a photo of three cups",
                "a photo of a blue car and a yellow bird"]  # fmt: skip
@@ -129,7 +130,7 @@ def main() -> None:
 
     import torch
 
-    from janus_eval.models.janus import JanusAdapter
+    from janus_eval.solve.models.janus import JanusAdapter
 
     assert torch.cuda.is_available(), "benchmarks/gpu.py needs a CUDA device"
     model, processor = janus_pro_7b("cuda")

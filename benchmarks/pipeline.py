@@ -24,7 +24,7 @@ from _common import Timer, emit, jpeg_640x480, pope_like  # noqa: E402
 def processor_384():
     from transformers import JanusImageProcessor, JanusProcessor
 
-    from janus_eval.models.tiny import tiny_path
+    from janus_eval.solve.models.tiny import tiny_path
 
     tiny = JanusProcessor.from_pretrained(tiny_path())
     images = JanusImageProcessor(size={"height": 384, "width": 384}, image_mean=[0.5] * 3, image_std=[0.5] * 3)
@@ -37,7 +37,7 @@ class InstantAdapter:
     name = "instant"
 
     def __init__(self, *args, **kwargs):
-        from janus_eval.models.janus import PRO_ROLES, JanusPreparer
+        from janus_eval.solve.models.janus import PRO_ROLES, JanusPreparer
 
         self._preparer = JanusPreparer(processor_384(), PRO_ROLES)
 
@@ -57,7 +57,7 @@ class InstantAdapter:
 def bare_loop(samples, workers: int, batch_size: int) -> int:
     from torch.utils.data import DataLoader
 
-    from janus_eval.data import to_rgb
+    from janus_eval.data.load import to_rgb
 
     image_processor = processor_384().image_processor
 
@@ -77,8 +77,8 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=16)
     args = ap.parse_args()
 
-    from janus_eval.data import load_samples
-    from janus_eval.registry import resolve_tasks
+    from janus_eval.data.load import load_samples
+    from janus_eval.tasks.registry import resolve_tasks
     from janus_eval.runner import RunOptions, run
 
     task = resolve_tasks("pope")

@@ -27,9 +27,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import torch  # noqa: E402
 from official_loop import official_generate, per_row_generators  # noqa: E402
 
-from janus_eval.models.janus_image import (  # noqa: E402
+from janus_eval.core.seeds import image_seed  # noqa: E402
+from janus_eval.solve.models.janus_image import (  # noqa: E402
     decode_images,
-    image_seed,
     multinomial_per_row,
     sample_image_tokens,
 )

@@ -25,11 +25,11 @@ def main() -> None:
     ap.add_argument("--device", default=None)
     args = ap.parse_args()
 
-    from janus_eval.data import load_samples
-    from janus_eval.demo.build import png, shapes
-    from janus_eval.models import load_model
-    from janus_eval.pipeline import prepare_batch
-    from janus_eval.registry import load_task
+    from janus_eval.data.load import load_samples
+    from janus_eval.data.build_demo import png, shapes
+    from janus_eval.solve.models import load_model
+    from janus_eval.solve.pipeline import prepare_batch
+    from janus_eval.tasks.registry import load_task
 
     task = load_task("pope")
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,3 +1,3 @@
-from .cli import main
+from janus_eval.cli import main
 
 main()

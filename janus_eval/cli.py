@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import pandas as pd
 import typer
 
-from .errors import UsageError
+from janus_eval.core.errors import UsageError
 
 app = typer.Typer(
     add_completion=False,
@@ -42,7 +42,7 @@ def make_judges(
     judge_model: Optional[str], judge_base_url: Optional[str], judge_api_key_env: Optional[str],
     judge_runs: Optional[int], demo: bool = False,
 ):  # fmt: skip
-    from .judges import Judges, make_llm_judge
+    from janus_eval.score.judges import Judges, make_llm_judge
 
     return Judges(
         llm=make_llm_judge(judge_model, judge_base_url, judge_api_key_env), demo=demo, llm_runs=judge_runs
@@ -121,10 +121,10 @@ def run(
     protocol: Protocol = "janus-pro",
 ) -> None:
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
-    from .generation import with_generation_overrides
-    from .registry import resolve_tasks
-    from .runner import RunOptions, tasks_with_judges
-    from .runner import run as run_tasks
+    from janus_eval.solve.generation import with_generation_overrides
+    from janus_eval.tasks.registry import resolve_tasks
+    from janus_eval.runner import RunOptions, tasks_with_judges
+    from janus_eval.runner import run as run_tasks
 
     judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, demo)
     task_list, skipped = tasks_with_judges(tasks, resolve_tasks(tasks, protocol), judges)
@@ -166,8 +166,8 @@ def score(
     protocol: Protocol = "janus-pro",
 ) -> None:
     """Score saved or external predictions into a run folder, as `run` would."""
-    from .registry import load_task
-    from .runner import score_file, tasks_with_judges
+    from janus_eval.tasks.registry import load_task
+    from janus_eval.runner import score_file, tasks_with_judges
 
     judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs)
     task_list, _ = tasks_with_judges(task, [load_task(task, protocol)], judges)
@@ -185,7 +185,7 @@ def report(
     gallery: int = typer.Option(24, "--gallery", min=0, help="Generated samples shown per run and task."),
 ) -> None:
     """Leaderboard of runs beside the Janus-Pro report: self-contained HTML, markdown, long CSV."""
-    from .report import build_report
+    from janus_eval.analyse.report import build_report
 
     for kind, path in build_report(runs, output, failure_limit=failures, gallery_limit=gallery).items():
         typer.echo(f"{kind:<5} {path}")
@@ -203,8 +203,8 @@ def compare(
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
 ) -> None:
     """Regression gate: paired bootstrap of NEW - BASELINE; exit 1 on a regression, 2 on unusable input."""
-    from .compare import compare as compare_runs
-    from .store import atomic_write_text
+    from janus_eval.analyse.compare import compare as compare_runs
+    from janus_eval.core.files import atomic_write_text
 
     result = compare_runs(baseline, new, tolerance, tolerances, n_boot, seed, gate)
     text = result.markdown()
@@ -218,17 +218,17 @@ def compare(
 def list_(what: str = typer.Argument("tasks", help="tasks or models")) -> None:
     """List the registered tasks or the known models."""
     if what == "tasks":
-        from .registry import _groups, load_task, task_names
+        from janus_eval.tasks.registry import groups, load_task, task_names
 
         for name in task_names():
             t = load_task(name)
             src = f"{t.dataset.path}" + (f" [{t.dataset.name}]" if t.dataset.name else "") + f" {t.dataset.split}"
             typer.echo(f"{name:<11} {t.kind:<14} {src:<48} {t.description}")
-        for group, members in _groups().items():
+        for group, members in groups().items():
             typer.echo(f"{group:<11} group          {', '.join(members)}")
     elif what == "models":
-        from .models import KNOWN_MODELS
-        from .models.tiny import TINY_NAME
+        from janus_eval.solve.models import KNOWN_MODELS
+        from janus_eval.solve.models.tiny import TINY_NAME
 
         for name, known in KNOWN_MODELS.items():
             typer.echo(f"{name:<14} {known.hub_id}")

@@ -15,17 +15,19 @@ from typing import Any, Callable, Iterator
 import pandas as pd
 from tqdm import tqdm
 
-from . import distributed
-from .data import Sample, load_samples, make_ids
-from .errors import UsageError
-from .generation import draw_samples, generation_settings
-from .judges import Judges
-from .models.base import Ask, ModelAdapter, Prepared
-from .paper import with_paper
-from .pipeline import prepared_batches
-from .registry import TaskConfig
-from .scoring import get_preflight, get_scorer
-from .store import RunStore, json_objects, safe_name
+from janus_eval.solve import distributed
+from janus_eval.core.sample import Sample
+from janus_eval.data.load import load_samples, make_ids
+from janus_eval.core.errors import UsageError
+from janus_eval.solve.generation import draw_samples, generation_settings
+from janus_eval.score.judges import Judges
+from janus_eval.core.requests import Ask, Prepared
+from janus_eval.solve.models.base import ModelAdapter
+from janus_eval.analyse.paper import with_paper
+from janus_eval.solve.pipeline import prepared_batches
+from janus_eval.core.task import TaskConfig
+from janus_eval.tasks.registry import get_preflight, get_scorer
+from janus_eval.store.run_store import RunStore, json_objects, safe_name
 
 
 @dataclass
@@ -245,8 +247,8 @@ def tasks_with_judges(
 
 
 def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None, load_model=None) -> RunStore:
-    from .models import load_model as default_loader
-    from .models.janus import default_device
+    from janus_eval.solve.models import load_model as default_loader
+    from janus_eval.core.paths import default_device
 
     world = distributed.setup(opts.device)
     device = opts.device or default_device()

@@ -18,7 +18,7 @@ def write_pope_copy(folder: Path, n: int, images: list[bytes] | None = None) -> 
     """A local POPE copy (parquet, HF schema) of n rows in `folder/pope/`."""
     from datasets import Dataset, Features, Image as ImageFeature, Value
 
-    from janus_eval.demo.build import shapes
+    from janus_eval.data.build_demo import shapes
 
     rows = []
     splits = ["adversarial", "popular", "random"]

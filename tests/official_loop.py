@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from janus_eval.models.janus_image import _cache_keyword
+from janus_eval.solve.models.janus_image import _cache_keyword
 
 
 class OfficialProcessor:

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from helpers import png_bytes, write_pope_copy
-from janus_eval.data import ImageError, to_rgb
+from janus_eval.data.load import ImageError, to_rgb
 
 
 def test_unknown_task_lists_valid_ones(cli):
@@ -58,7 +58,7 @@ def test_malformed_samples_file_names_the_line_and_writes_nothing(cli, tmp_path)
 
 
 def test_pickle_weights_are_refused_unless_allowed(cli, tmp_path):
-    from janus_eval.models.tiny import tiny_path
+    from janus_eval.solve.models.tiny import tiny_path
 
     folder = tmp_path / "pickled"
     folder.mkdir()
@@ -117,7 +117,7 @@ def test_run_records_bad_images_and_answers_the_rest(cli, tmp_path):
 
 def test_an_internal_crash_exits_3_not_1(cli, monkeypatch):
     """1 means "regression" to a CI gate: a crash must not look like one."""
-    import janus_eval.registry as registry
+    import janus_eval.tasks.registry as registry
 
     def boom(name):
         raise RuntimeError("simulated bug")

@@ -20,11 +20,16 @@ from run_builders import (
     score_run,
 )
 
-from janus_eval.compare import _counts, _gate, _per_resample, compare
-from janus_eval.errors import UsageError
-from janus_eval.scoring import gqa, mmbench, mme, mmmu, pope, seedbench
-from janus_eval.scoring.pope import parse as pope_parse
-from janus_eval.tolerances import direction, load_tolerances
+from janus_eval.analyse.compare import _counts, _gate, _per_resample, compare
+from janus_eval.core.errors import UsageError
+from janus_eval.tasks.gqa import scorer as gqa
+from janus_eval.tasks.mmbench import scorer as mmbench
+from janus_eval.tasks.mme import scorer as mme
+from janus_eval.tasks.mmmu import scorer as mmmu
+from janus_eval.tasks.pope import scorer as pope
+from janus_eval.tasks.seedbench import scorer as seedbench
+from janus_eval.tasks.pope.scorer import parse as pope_parse
+from janus_eval.analyse.tolerances import direction, load_tolerances
 
 
 @pytest.fixture(scope="module")

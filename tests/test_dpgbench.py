@@ -12,13 +12,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from janus_eval.errors import UsageError
-from janus_eval.grid import make_grid, split_grid, tile_boxes
-from janus_eval.judges import Judges, dpg_questions
-from janus_eval.judges.dpg_questions import git_blob_id, resolve_dpg_csv
-from janus_eval.judges.vqa import MPlugVQA, TransformersVQA, demo_vqa_judge, load_vqa_judge
-from janus_eval.scoring import dpgbench
-from janus_eval.scoring.dpgbench import load_questions, score_prompt
+from janus_eval.core.errors import UsageError
+from janus_eval.tasks.dpgbench.grid import make_grid, split_grid, tile_boxes
+from janus_eval.score.judges import Judges
+from janus_eval.tasks.dpgbench import questions as dpg_questions
+from janus_eval.tasks.dpgbench.questions import git_blob_id, resolve_dpg_csv
+from janus_eval.score.judges.vqa import MPlugVQA, TransformersVQA, demo_vqa_judge, load_vqa_judge
+from janus_eval.tasks.dpgbench import scorer as dpgbench
+from janus_eval.tasks.dpgbench.scorer import load_questions, score_prompt
 
 HEADER = "item_id,text,keywords,proposition_id,dependency,category_broad,category_detailed,tuple,question_natural_language\n"
 # A small question file in the schema of the official dpg_bench.csv. Item a0 comes first, so
@@ -548,8 +549,8 @@ def test_mplug_backend_without_modelscope_is_a_usage_error(monkeypatch):
 
 # --- the task ---------------------------------------------------------------------------------------
 def test_packaged_prompts_and_licence():
-    from janus_eval.data import load_samples
-    from janus_eval.registry import load_task
+    from janus_eval.data.load import load_samples
+    from janus_eval.tasks.registry import load_task
 
     task = load_task("dpgbench")
     assert task.kind == "generation" and task.generation["images_per_prompt"] == 4
@@ -559,7 +560,7 @@ def test_packaged_prompts_and_licence():
     by_id = {s.id: s.row["prompt"] for s in data.samples}
     assert by_id["partiprompts302"].startswith("a vibrant plant with star-shaped orange flowers")
     assert all(p == p.strip() and p for p in by_id.values())
-    licence = Path(dpg_questions.__file__).parent.parent / "data_files" / "dpg_bench" / "LICENSE"
+    licence = Path(dpg_questions.__file__).parent / "data" / "LICENSE"
     assert "Apache License" in licence.read_text()
     demo = load_samples(task, demo=True)
     assert [s.id for s in demo.samples] == list(load_questions(dpg_questions.DEMO_CSV))
@@ -627,7 +628,7 @@ def test_run_dpgbench_end_to_end(cli, tmp_path):
 
 
 def test_grid_images_do_not_depend_on_batch_size(tmp_path):
-    from janus_eval.registry import resolve_tasks
+    from janus_eval.tasks.registry import resolve_tasks
     from janus_eval.runner import RunOptions, run
 
     grids = {}
@@ -643,7 +644,7 @@ def test_grid_images_do_not_depend_on_batch_size(tmp_path):
 
 
 def test_run_fails_before_drawing_when_judge_or_questions_are_missing(cli, tmp_path, monkeypatch):
-    monkeypatch.setattr("janus_eval.judges.vqa.modelscope_available", lambda: False)
+    monkeypatch.setattr("janus_eval.score.judges.vqa.modelscope_available", lambda: False)
     demo_csv = str(dpg_questions.DEMO_CSV)
     code, _, err = cli(
         "run", "--tasks", "dpgbench", "--model", "janus-tiny", "--limit", "1", "--output", tmp_path,

@@ -18,14 +18,14 @@ import pytest
 import torch
 from PIL import Image
 
-from janus_eval.data import to_rgb
-from janus_eval.models.base import Ask
-from janus_eval.models.chat import JANUS_ROLES, PRO_ROLES, pad_token_id
-from janus_eval.models.image_inputs import ImageSettings, pixel_values, resized_size, squared
-from janus_eval.models.janus import JanusPreparer, chat_prompt
-from janus_eval.models.tiny import TINY_IMAGE_SIZE, tiny_path
-from janus_eval.prompts import build_prompt
-from janus_eval.registry import load_task
+from janus_eval.data.load import to_rgb
+from janus_eval.core.requests import Ask
+from janus_eval.solve.models.chat import JANUS_ROLES, PRO_ROLES, pad_token_id
+from janus_eval.solve.models.image_inputs import ImageSettings, pixel_values, resized_size, squared
+from janus_eval.solve.models.janus import JanusPreparer, chat_prompt
+from janus_eval.solve.models.tiny import TINY_IMAGE_SIZE, tiny_path
+from janus_eval.tasks.registry import build_prompt
+from janus_eval.tasks.registry import load_task
 
 IMG = Image.new("RGB", (40, 30), (200, 10, 10))
 YN = "\nAnswer the question using a single word or phrase."
@@ -103,7 +103,7 @@ def test_gqa_keeps_its_prompt_and_vlmevalkit_sends_its_vqa_text():
 
 
 def test_protocol_is_in_the_config_hash_and_unknown_ones_are_refused():
-    from janus_eval.errors import UsageError
+    from janus_eval.core.errors import UsageError
 
     pro, vlm = load_task("pope", "janus-pro"), load_task("pope", "vlmevalkit")
     assert pro.config_hash() != vlm.config_hash()
@@ -113,11 +113,13 @@ def test_protocol_is_in_the_config_hash_and_unknown_ones_are_refused():
 
 
 def test_protocol_overrides_only_prompt_keys(tmp_path, monkeypatch):
-    from janus_eval import registry
-    from janus_eval.errors import UsageError
+    from janus_eval.tasks import registry
+    from janus_eval.core.errors import UsageError
 
-    text = (registry.TASKS_DIR / "gqa.yaml").read_text().replace("vlmevalkit: {prompt:", "vlmevalkit: {scorer: x, prompt:")
-    (tmp_path / "gqa.yaml").write_text(text)
+    text = (registry.TASKS_DIR / "gqa/task.yaml").read_text()
+    (tmp_path / "gqa").mkdir()
+    (tmp_path / "gqa/task.yaml").write_text(text.replace("vlmevalkit: {prompt:", "vlmevalkit: {scorer: x, prompt:"))
+    (tmp_path / "groups.yaml").write_text("{}\n")
     monkeypatch.setattr(registry, "TASKS_DIR", tmp_path)
     with pytest.raises(UsageError, match="protocol vlmevalkit sets scorer"):
         registry.load_task("gqa", "vlmevalkit")
@@ -209,8 +211,8 @@ def test_unconditional_rows_are_padded_with_the_pad_tag(processor, monkeypatch):
     """The image loop's unconditional rows: BOS, the official pad id, <begin_of_image>."""
     from transformers import JanusForConditionalGeneration
 
-    from janus_eval.models import janus_image
-    from janus_eval.models.base import Draw
+    from janus_eval.solve.models import janus_image
+    from janus_eval.core.requests import Draw
 
     seen = {}
     real = janus_image.sample_image_tokens
@@ -306,7 +308,7 @@ def test_settings_come_from_the_checkpoints_image_processor(processor):
 
 
 def test_a_zero_size_image_is_the_samples_error_not_a_crash():
-    from janus_eval.data import ImageError
+    from janus_eval.data.load import ImageError
 
     with pytest.raises(ImageError, match="no pixels"):
         to_rgb(Image.new("RGB", (0, 5)))

@@ -8,13 +8,13 @@ import pytest
 from PIL import Image
 
 from helpers import write_pope_copy
-from janus_eval.data import load_samples, make_ids
-from janus_eval.errors import UsageError
-from janus_eval.models.base import Ask
-from janus_eval.models.janus import JANUS_ROLES, PRO_ROLES, chat_prompt
-from janus_eval.registry import load_task, resolve_tasks
+from janus_eval.data.load import load_samples, make_ids
+from janus_eval.core.errors import UsageError
+from janus_eval.core.requests import Ask
+from janus_eval.solve.models.janus import JANUS_ROLES, PRO_ROLES, chat_prompt
+from janus_eval.tasks.registry import load_task, resolve_tasks
 from janus_eval.runner import check_resume
-from janus_eval.store import safe_name
+from janus_eval.store.run_store import safe_name
 
 
 def test_list_tasks_and_models(cli):
@@ -89,7 +89,7 @@ def test_groups_and_unsafe_names():
 
 
 def test_tiny_model_is_deterministic(tmp_path):
-    from janus_eval.models.tiny import build_tiny
+    from janus_eval.solve.models.tiny import build_tiny
 
     a, b = build_tiny(tmp_path / "a"), build_tiny(tmp_path / "b")
     assert (a / "model.safetensors").read_bytes() == (b / "model.safetensors").read_bytes()
@@ -118,7 +118,7 @@ def test_huge_image_is_an_image_error():
 
     from PIL import Image as PILImage
 
-    from janus_eval.data import ImageError, to_rgb
+    from janus_eval.data.load import ImageError, to_rgb
 
     buf = io.BytesIO()
     PILImage.new("L", (20000, 12000)).save(buf, format="PNG")  # 240 Mpixel: over PIL's bomb limit
@@ -130,7 +130,7 @@ def test_gqa_images_join_from_a_local_copy_after_the_limit(tmp_path):
     """GQA's questions and images are two configs joined on imageId; the join reads only the rows kept."""
     from datasets import Dataset, Features, Image as ImageFeature, Value
 
-    from janus_eval.demo.build import png, shapes
+    from janus_eval.data.build_demo import png, shapes
 
     questions = [{"id": f"q{i}", "imageId": f"img{i % 3}", "question": f"What is {i}?", "answer": "red",
                   "fullAnswer": "It is red."} for i in range(6)]  # fmt: skip

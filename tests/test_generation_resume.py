@@ -49,8 +49,8 @@ def test_a_missing_vqa_folder_fails_before_drawing(cli, tmp_path):
     assert code == 2 and len(err.strip().splitlines()) == 1  # the question file or the judge: one line
     assert not (tmp_path / "v").exists()  # refused before any image was drawn
 
-    from janus_eval.errors import UsageError
-    from janus_eval.judges.vqa import check_vqa_spec
+    from janus_eval.core.errors import UsageError
+    from janus_eval.score.judges.vqa import check_vqa_spec
 
     try:
         check_vqa_spec(str(tmp_path / "nonexistent" / "blip"))

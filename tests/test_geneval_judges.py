@@ -13,10 +13,10 @@ import pytest
 import torch
 from PIL import Image
 
-from janus_eval.errors import UsageError
-from janus_eval.judges import geneval_detector as D
+from janus_eval.core.errors import UsageError
+from janus_eval.score.judges import geneval_detector as D
 from helpers import needs_geneval_extra
-from janus_eval.scoring import geneval as G
+from janus_eval.tasks.geneval import scorer as G
 
 torch.set_num_threads(1)
 

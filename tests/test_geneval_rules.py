@@ -9,12 +9,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from janus_eval.errors import UsageError
-from janus_eval.judges.geneval_detector import OBJECT_NAMES_PATH, Detection, object_names
-from janus_eval.scoring import geneval as G
-from janus_eval.scoring.geneval_order import argsort_numpy123
+from conftest import ROOT
 
-META_PATH = OBJECT_NAMES_PATH.parent / "evaluation_metadata.jsonl"
+from janus_eval.core.errors import UsageError
+from janus_eval.score.judges.geneval_detector import OBJECT_NAMES_PATH, Detection, object_names
+from janus_eval.tasks.geneval import scorer as G
+from janus_eval.tasks.geneval.order import argsort_numpy123
+
+META_PATH = ROOT / "janus_eval/tasks/geneval/data/evaluation_metadata.jsonl"
 
 
 def det(label, box, score=0.95, mask=None):

@@ -9,14 +9,17 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from janus_eval.data import Sample, load_samples
-from janus_eval.generation import write_geneval
-from janus_eval.judges.geneval_detector import OBJECT_NAMES_PATH
-from janus_eval.registry import load_task
-from helpers import needs_geneval_extra
-from janus_eval.scoring import geneval as G
+from conftest import ROOT
 
-META_LINES = (OBJECT_NAMES_PATH.parent / "evaluation_metadata.jsonl").read_text().splitlines()
+from janus_eval.core.sample import Sample
+from janus_eval.data.load import load_samples
+from janus_eval.tasks.geneval.layout import write as write_geneval
+from janus_eval.score.judges.geneval_detector import OBJECT_NAMES_PATH
+from janus_eval.tasks.registry import load_task
+from helpers import needs_geneval_extra
+from janus_eval.tasks.geneval import scorer as G
+
+META_LINES = (ROOT / "janus_eval/tasks/geneval/data/evaluation_metadata.jsonl").read_text().splitlines()
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),

@@ -10,9 +10,10 @@ from PIL import Image
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
-from janus_eval.models.base import Ask, Draw  # noqa: E402
-from janus_eval.models.janus import JanusAdapter  # noqa: E402
-from janus_eval.models.janus_image import compile_step, draw_tokens, image_seed  # noqa: E402
+from janus_eval.core.requests import Ask, Draw  # noqa: E402
+from janus_eval.solve.models.janus import JanusAdapter  # noqa: E402
+from janus_eval.core.seeds import image_seed  # noqa: E402
+from janus_eval.solve.models.janus_image import compile_step, draw_tokens  # noqa: E402
 
 QUESTIONS = ["Is there a dog in the image?", "What color is the circle?", "How many squares are there?",
              "Is the triangle left of the square? Please answer yes or no."]  # fmt: skip
@@ -66,7 +67,7 @@ def test_cuda_image_tokens_do_not_depend_on_batch_size_or_compilation(dtype):
 def test_cuda_exponential_race_draws_what_multinomial_draws(dtype):
     """The batched sampler (no host sync per row) must reproduce torch.multinomial's CUDA draws;
     where it does not, the default sampler falls back to per-row multinomial (slower, same images)."""
-    from janus_eval.models.janus_image import exponential_race, multinomial_per_row
+    from janus_eval.solve.models.janus_image import exponential_race, multinomial_per_row
 
     seeds = [image_seed(0, "gpu-race", "p", k) for k in range(6)]
     per_row = [torch.Generator(device="cuda").manual_seed(s) for s in seeds]

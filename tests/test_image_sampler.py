@@ -7,18 +7,18 @@ import pytest
 import torch
 from official_loop import official_generate, per_row_generators
 
-from janus_eval.models.base import Draw
-from janus_eval.models.chat import pad_token_id
-from janus_eval.models.janus_image import (
+from janus_eval.core.requests import Draw
+from janus_eval.core.seeds import image_seed
+from janus_eval.solve.models.chat import pad_token_id
+from janus_eval.solve.models.janus_image import (
     sample_image_tokens,
     decode_images,
     draw,
     draw_tokens,
     generation_prompt,
-    image_seed,
     prompt_token_ids,
 )
-from janus_eval.models.tiny import TINY_IMAGE_SIZE, tiny_path
+from janus_eval.solve.models.tiny import TINY_IMAGE_SIZE, tiny_path
 
 torch.set_num_threads(1)
 
@@ -229,7 +229,7 @@ def test_static_cache_loop_gives_the_official_tokens(tiny, settings):
 def test_static_loop_reuses_one_cache_per_shape(tiny):
     """Prompts of different widths share a padded width bucket, so batches of one size reuse one
     preallocated cache (one shape for a compiled step) — and still give the per-image tokens."""
-    from janus_eval.models.janus_image import _CACHES
+    from janus_eval.solve.models.janus_image import _CACHES
 
     model, processor = tiny
     _CACHES.pop(model, None)
@@ -244,7 +244,7 @@ def test_static_loop_reuses_one_cache_per_shape(tiny):
 def test_exponential_race_draws_what_multinomial_draws(vocab):
     """The batched sampler reproduces torch.multinomial's draw for every row over many steps
     (16384 is the real models' codebook)."""
-    from janus_eval.models.janus_image import _race_matches_multinomial, exponential_race, multinomial_per_row
+    from janus_eval.solve.models.janus_image import _race_matches_multinomial, exponential_race, multinomial_per_row
 
     seeds = seeds_for("race", 5)
     per_row = [torch.Generator().manual_seed(s) for s in seeds]
@@ -282,7 +282,7 @@ def test_non_finite_probabilities_fail_the_batch(tiny):
 def test_growing_cache_returns_the_filled_part_without_copying(tiny):
     """Each update writes into the buffers allocated at the first one and returns views of
     exactly the positions written so far, as DynamicCache would (with its concatenation)."""
-    from janus_eval.models.janus_image import _growing_cache
+    from janus_eval.solve.models.janus_image import _growing_cache
 
     model, _ = tiny
     cache = _growing_cache(model, length=7)
@@ -299,8 +299,8 @@ def test_growing_cache_returns_the_filled_part_without_copying(tiny):
 
 
 def test_adapter_picks_the_growing_cache_off_cuda_and_either_loop_gives_the_same_images():
-    from janus_eval.models.janus import JanusAdapter
-    from janus_eval.models.janus_image import _CACHES
+    from janus_eval.solve.models.janus import JanusAdapter
+    from janus_eval.solve.models.janus_image import _CACHES
 
     adapter = JanusAdapter("janus-tiny", device="cpu")
     draws = [Draw(p, 2, seeds_for(f"a{i}", 2), **FLAT) for i, p in enumerate(PROMPTS[:3])]
@@ -340,7 +340,7 @@ def test_growing_loop_gives_the_official_tokens_over_many_steps(tiny):
 def test_per_image_multinomial_fallback_gives_the_same_tokens(tiny, monkeypatch):
     """Where the batched draw does not reproduce multinomial (checked per device), the sampler
     draws image by image with torch.multinomial: same tokens, only slower."""
-    from janus_eval.models import janus_image
+    from janus_eval.solve.models import janus_image
 
     model, processor = tiny
     draws = [Draw(p, 2, seeds_for(f"f{i}", 2), **FLAT) for i, p in enumerate(PROMPTS)]
@@ -353,7 +353,7 @@ def test_per_image_multinomial_fallback_gives_the_same_tokens(tiny, monkeypatch)
 
 
 def test_row_samplers_need_one_generator_per_row():
-    from janus_eval.models.janus_image import exponential_race, multinomial_per_row
+    from janus_eval.solve.models.janus_image import exponential_race, multinomial_per_row
 
     probs = torch.full((4, 8), 1 / 8)
     for sampler in (exponential_race, multinomial_per_row):

@@ -9,9 +9,9 @@ import json
 import pytest
 from llm_server import ChatServer
 
-from janus_eval.errors import UsageError
-from janus_eval.judges import Judges, make_llm_judge
-from janus_eval.judges.llm import JudgeError, JudgeUnavailable, LLMJudge
+from janus_eval.core.errors import UsageError
+from janus_eval.score.judges import Judges, make_llm_judge
+from janus_eval.score.judges.llm import JudgeError, JudgeUnavailable, LLMJudge
 
 SECRET = "sk-test-5f3a9c1e-never-on-disk"
 
@@ -96,7 +96,7 @@ def test_5xx_and_429_are_retried(tmp_path, status):
 
 def test_backoff_doubles_and_honours_retry_after(tmp_path, monkeypatch):
     waits = []
-    monkeypatch.setattr("janus_eval.judges.llm.time.sleep", waits.append)
+    monkeypatch.setattr("janus_eval.score.judges.llm.time.sleep", waits.append)
     policy = lambda body, n: ("status", 500) if n < 3 else ("status", 429, {"Retry-After": "7"})
     with ChatServer(policy) as server:
         judge = judge_for(server, tmp_path, backoff=1.0, max_backoff=60.0, max_retries=4)
@@ -183,7 +183,7 @@ def test_breaker_opens_after_three_unreachable_requests(tmp_path):
 
 def test_breaker_opens_on_a_server_that_always_fails(tmp_path, monkeypatch):
     waits = []
-    monkeypatch.setattr("janus_eval.judges.llm.time.sleep", waits.append)
+    monkeypatch.setattr("janus_eval.score.judges.llm.time.sleep", waits.append)
     with ChatServer(lambda body, n: ("status", 500)) as server:
         judge = judge_for(server, tmp_path)  # the default 5 retries
         for i in range(2):

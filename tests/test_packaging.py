@@ -1,5 +1,5 @@
 """A non-editable install carries what the harness reads at run time: the task
-registry, the report's tables, the demo sets and the generation prompt files."""
+registry (one folder per benchmark), the report's tables, the demo sets and the generation prompt files."""
 
 from __future__ import annotations
 
@@ -18,10 +18,23 @@ def test_wheel_ships_tasks_paper_tables_and_data(tmp_path):
     assert build.returncode == 0, build.stderr
     wheel = next(tmp_path.glob("janus_eval-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    tasks = {p.name for p in (ROOT / "tasks").glob("*.yaml")}
-    assert tasks and {f"janus_eval/tasks/{t}" for t in tasks} <= names
+    folders = [p.parent.name for p in (ROOT / "janus_eval/tasks").glob("*/task.yaml")]
+    assert len(folders) == 9
+    for task in folders:  # each benchmark's folder: its YAML, scorer and demo set
+        for part in ("task.yaml", "scorer.py", "__init__.py", "demo.parquet"):
+            assert f"janus_eval/tasks/{task}/{part}" in names, (task, part)
+    assert "janus_eval/tasks/groups.yaml" in names
     assert "janus_eval/paper_tables/janus_pro.csv" in names
-    demos = {p.name for p in (ROOT / "janus_eval/demo").glob("*.parquet")}
-    assert {f"janus_eval/demo/{d}" for d in demos} <= names
-    assert "janus_eval/data_files/geneval/evaluation_metadata.jsonl" in names
-    assert "janus_eval/data_files/dpg_bench/prompts.jsonl" in names
+    assert "janus_eval/tasks/geneval/data/evaluation_metadata.jsonl" in names
+    assert "janus_eval/tasks/dpgbench/data/prompts.jsonl" in names
+    assert "janus_eval/tasks/dpgbench/demo_questions.csv" in names
+    assert "janus_eval/score/judges/geneval_object_names.txt" in names
+
+
+def test_the_package_list_names_every_package():
+    """pyproject's explicit package list (needed beside the paper tables' mapping) misses none."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "janus_eval").rglob("__init__.py")}
+    assert found | {"janus_eval.paper_tables"} == listed

@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 from helpers import png_bytes
 
-from janus_eval.data import load_samples
-from janus_eval.demo.build import shapes
-from janus_eval.registry import load_task
+from janus_eval.data.load import load_samples
+from janus_eval.data.build_demo import shapes
+from janus_eval.tasks.registry import load_task
 
 
 # --- data flow ---------------------------------------------------------------------
-def test_prompts_do_not_import_scoring():
-    """Requests are built upstream of the model: prompts.py shares option helpers with the
-    scorers through janus_eval.options, never by importing janus_eval.scoring."""
+def test_prompts_do_not_import_scorers():
+    """Requests are built upstream of the model: the prompt builders share option helpers with the
+    scorers through janus_eval.score.options, never by importing a task's scorer."""
     code = (
-        "import sys, janus_eval.prompts; "
-        "print(sorted(m for m in sys.modules if m.startswith('janus_eval.scoring')))"
+        "import sys, janus_eval.tasks.prompts, janus_eval.tasks.pope.prompt; "
+        "print(sorted(m for m in sys.modules if m.endswith('.scorer')))"
     )
     root = Path(__file__).resolve().parents[1]  # this checkout, not an installed copy
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True).stdout

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from janus_eval.registry import resolve_tasks
+from janus_eval.tasks.registry import resolve_tasks
 from janus_eval.runner import RunOptions, run
 
 
@@ -62,7 +62,7 @@ def test_demo_scores_are_never_set_beside_the_paper(cli, tmp_path):
     gets no paper column, and the output says the numbers test the pipeline."""
     import shutil
 
-    from janus_eval.models.tiny import tiny_path
+    from janus_eval.solve.models.tiny import tiny_path
 
     folder = tmp_path / "Janus-Pro-7B"
     shutil.copytree(tiny_path(), folder)

@@ -25,8 +25,8 @@ from run_builders import (
     score_run,
 )
 
-from janus_eval.paper import paper_model, paper_table
-from janus_eval.reporting.collect import LONG_COLUMNS
+from janus_eval.analyse.paper import paper_model, paper_table
+from janus_eval.analyse.reporting.collect import LONG_COLUMNS
 
 # Predictions a model could write. Each would run script or break the page if it reached it unescaped.
 SCRIPT = "<script>window.pwned=(window.pwned||0)+1;document.title='pwned'</script>"

@@ -61,7 +61,7 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path):
 
 
 def test_truncated_last_line_is_skipped_by_readers_and_cut_by_the_writer(tmp_path):
-    from janus_eval.store import RunStore
+    from janus_eval.store.run_store import RunStore
 
     store = RunStore(tmp_path)
     store.append_records("pope", [{"sample_id": "a", "prediction": "yes"}, {"sample_id": "b", "prediction": "no"}])
@@ -75,8 +75,8 @@ def test_truncated_last_line_is_skipped_by_readers_and_cut_by_the_writer(tmp_pat
 
 
 def test_malformed_record_line_is_one_clear_error(cli, tmp_path):
-    from janus_eval.errors import UsageError
-    from janus_eval.store import RunStore
+    from janus_eval.core.errors import UsageError
+    from janus_eval.store.run_store import RunStore
 
     store = RunStore(tmp_path / "run")
     store.append_records("pope", [{"sample_id": "a", "prediction": "yes"}])

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from helpers import write_pope_copy
-from janus_eval.registry import resolve_tasks
+from janus_eval.tasks.registry import resolve_tasks
 from janus_eval.runner import RunOptions, run
 
 

@@ -11,10 +11,15 @@ import pytest
 from conftest import GOLDEN
 from llm_server import ChatServer, mmvet_grader
 
-from janus_eval.errors import UsageError
-from janus_eval.judges import Judges
-from janus_eval.judges.llm import LLMJudge
-from janus_eval.scoring import choices, gqa, mmbench, mmmu, mmvet, seedbench
+from janus_eval.core.errors import UsageError
+from janus_eval.score.judges import Judges
+from janus_eval.score.judges.llm import LLMJudge
+from janus_eval.score import choices
+from janus_eval.tasks.gqa import scorer as gqa
+from janus_eval.tasks.mmbench import scorer as mmbench
+from janus_eval.tasks.mmmu import scorer as mmmu
+from janus_eval.tasks.mmvet import scorer as mmvet
+from janus_eval.tasks.seedbench import scorer as seedbench
 
 
 def value(table: pd.DataFrame, metric: str, subset: str = "") -> float:

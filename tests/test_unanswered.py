@@ -11,9 +11,15 @@ import pandas as pd
 import pytest
 from llm_server import ChatServer
 
-from janus_eval.judges import Judges
-from janus_eval.judges.llm import LLMJudge
-from janus_eval.scoring import gqa, mmbench, mme, mmmu, mmvet, pope, seedbench
+from janus_eval.score.judges import Judges
+from janus_eval.score.judges.llm import LLMJudge
+from janus_eval.tasks.gqa import scorer as gqa
+from janus_eval.tasks.mmbench import scorer as mmbench
+from janus_eval.tasks.mme import scorer as mme
+from janus_eval.tasks.mmmu import scorer as mmmu
+from janus_eval.tasks.mmvet import scorer as mmvet
+from janus_eval.tasks.pope import scorer as pope
+from janus_eval.tasks.seedbench import scorer as seedbench
 
 SEED_OPTS = {"choice_a": "red", "choice_b": "green", "choice_c": "blue", "choice_d": "yellow"}
 MMB_OPTS = {

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from llm_server import ChatServer, mmvet_grader
 
-from janus_eval.errors import UsageError
-from janus_eval.judges import Judges
-from janus_eval.registry import resolve_tasks
+from janus_eval.core.errors import UsageError
+from janus_eval.score.judges import Judges
+from janus_eval.tasks.registry import resolve_tasks
 from janus_eval.runner import RunOptions, run
 
 DEMO_SIZES = {"gqa": 5, "seedbench": 4, "mmbench": 10, "mmmu": 4, "mmvet": 4}
@@ -66,7 +66,7 @@ def test_mmmu_images_reach_the_model_in_column_order_with_references_kept(tmp_pa
     """As the Janus authors' evaluation sends them: every image first, image_1, image_2, ... in
     column order (one placeholder each), the `<image N>` references left in the text; each
     record keeps the whole prompt the tokenizer read."""
-    from janus_eval.models import load_model
+    from janus_eval.solve.models import load_model
 
     seen = []
 
@@ -186,7 +186,7 @@ def dead_url() -> str:
 
 
 def test_dead_judge_stops_the_run_with_one_line_and_keeps_the_answers(cli, tmp_path, monkeypatch):
-    monkeypatch.setattr("janus_eval.judges.llm.time.sleep", lambda s: None)  # the default 5 retries, no waits
+    monkeypatch.setattr("janus_eval.score.judges.llm.time.sleep", lambda s: None)  # the default 5 retries, no waits
     url = dead_url()
     args = ["run", "--tasks", "mmvet", "--model", "janus-tiny", "--demo", "--output", tmp_path, "--no-progress",
             "--judge-model", "grader-x", "--run-id", "r"]  # fmt: skip
@@ -207,11 +207,11 @@ def test_dead_judge_stops_the_run_with_one_line_and_keeps_the_answers(cli, tmp_p
 
 
 def test_score_file_with_a_failing_judge_is_a_usage_error(tmp_path, monkeypatch):
-    from janus_eval.judges.llm import LLMJudge
-    from janus_eval.registry import load_task
+    from janus_eval.score.judges.llm import LLMJudge
+    from janus_eval.tasks.registry import load_task
     from janus_eval.runner import score_file
 
-    monkeypatch.setattr("janus_eval.judges.llm.time.sleep", lambda s: None)
+    monkeypatch.setattr("janus_eval.score.judges.llm.time.sleep", lambda s: None)
     path = tmp_path / "mmb.jsonl"
     rows = [{"index": i, "question": "q", "A": "cat", "B": "dog", "C": "nan", "D": "nan", "answer": "A",
              "category": "c", "L2-category": "l", "prediction": "something vague"} for i in range(5)]  # fmt: skip
@@ -236,7 +236,7 @@ def test_non_numeric_mmbench_index_names_the_column(cli, tmp_path):
 
 
 def test_scorer_value_errors_become_usage_errors_naming_the_task():
-    from janus_eval.registry import load_task
+    from janus_eval.tasks.registry import load_task
     from janus_eval.runner import score_records
 
     records = [{"sample_id": "0", "index": 0, "question": "q", "A": "cat", "B": "dog", "answer": "A",

@@ -1,0 +1,140 @@
+"""Gather what a leaderboard shows from run folders (through the run store) and the paper table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from janus_eval.core.errors import UsageError
+from janus_eval.analyse.paper import paper_model, paper_table
+from janus_eval.store.run_info import RunInfo, load_run
+
+Key = tuple[str, str]  # (metric, subset)
+
+LONG_COLUMNS = [
+    "source", "run", "model", "fingerprint", "date", "task", "metric", "subset",
+    "value", "n", "paper", "delta", "headline",
+]  # fmt: skip
+
+
+@dataclass
+class RunResult:
+    info: RunInfo
+    label: str  # unique among the report's runs
+    scores: pd.DataFrame  # task, metric, subset, value, n, paper, delta
+    paper_model: str | None  # the report's name for the run's model, when it has one
+
+    def value(self, task: str, key: Key) -> float:
+        row = self._row(task, key)
+        return float(row["value"].iloc[0]) if len(row) else float("nan")
+
+    def reference(self, task: str, key: Key, paper: pd.DataFrame) -> float:
+        """The paper's value for this run's model: as the run recorded it, else from the paper table."""
+        row = self._row(task, key)
+        if len(row) and pd.notna(row["paper"].iloc[0]):
+            return float(row["paper"].iloc[0])
+        if self.paper_model is None:
+            return float("nan")
+        return paper_value(paper, self.paper_model, task, key)
+
+    def _row(self, task: str, key: Key) -> pd.DataFrame:
+        s = self.scores
+        return s[(s["task"] == task) & (s["metric"] == key[0]) & (s["subset"] == key[1])]
+
+
+@dataclass
+class Board:
+    runs: list[RunResult]
+    tasks: list[str]
+    kinds: dict[str, str]
+    headline: dict[str, Key]
+    paper: pd.DataFrame  # model, task, metric, subset, value
+    paper_models: list[str] = field(default_factory=list)
+
+    def task_keys(self, task: str) -> list[Key]:
+        """Every (metric, subset) any run reports for a task, in the first run's table order."""
+        keys: list[Key] = []
+        for run in self.runs:
+            keys += [k for k in _keys(run.scores, task) if k not in keys]
+        return keys
+
+    def long(self) -> pd.DataFrame:
+        rows = []
+        for run in self.runs:
+            for r in run.scores.itertuples():
+                ref = run.reference(r.task, (r.metric, r.subset), self.paper)
+                rows.append(
+                    {"source": "run", "run": run.label, "model": run.info.model, "fingerprint": run.info.fingerprint or "",
+                         "date": run.info.date, "task": r.task, "metric": r.metric, "subset": r.subset, "value": r.value, "n": r.n,
+                         "paper": ref, "delta": r.value - ref, "headline": self.headline.get(r.task) == (r.metric, r.subset)}
+                )  # fmt: skip
+        for r in self.paper.itertuples():
+            rows.append(
+                {"source": "paper", "run": "", "model": r.model, "fingerprint": "", "date": "", "task": r.task, "metric": r.metric,
+                     "subset": r.subset, "value": r.value, "n": np.nan, "paper": np.nan, "delta": np.nan,
+                     "headline": self.headline.get(r.task) == (r.metric, r.subset)}
+            )  # fmt: skip
+        out = pd.DataFrame(rows, columns=LONG_COLUMNS)
+        out["n"] = out["n"].astype("Int64")
+        return out
+
+
+def paper_value(paper: pd.DataFrame, model: str, task: str, key: Key) -> float:
+    hit = paper[(paper["model"] == model) & (paper["task"] == task) & (paper["metric"] == key[0])
+                & (paper["subset"] == key[1])]  # fmt: skip
+    return float(hit["value"].iloc[0]) if len(hit) else float("nan")
+
+
+def _keys(scores: pd.DataFrame, task: str) -> list[Key]:
+    s = scores[scores["task"] == task]
+    return list(zip(s["metric"], s["subset"]))
+
+
+def _scores(info: RunInfo) -> pd.DataFrame:
+    scores = info.store.read_scores()
+    for col in ("paper", "delta", "n"):
+        if col not in scores:
+            scores[col] = np.nan
+    scores["subset"] = scores["subset"].fillna("").astype(str)
+    scores["metric"] = scores["metric"].astype(str)
+    scores["task"] = scores["task"].astype(str)
+    return scores
+
+
+def collect(run_dirs: list[Path], paper: pd.DataFrame | None = None) -> Board:
+    if not run_dirs:
+        raise UsageError("give at least one run folder: janus-eval report RUN_DIR... -o DIR")
+    paper = (paper_table() if paper is None else paper).copy()
+    paper["subset"] = paper["subset"].fillna("").astype(str)
+    paper_models = list(dict.fromkeys(paper["model"]))
+    runs: list[RunResult] = []
+    seen: dict[str, int] = {}
+    for path in run_dirs:
+        info = load_run(Path(path))
+        seen[info.run_id] = seen.get(info.run_id, 0) + 1
+        label = info.run_id if seen[info.run_id] == 1 else f"{info.run_id} #{seen[info.run_id]}"
+        runs.append(RunResult(info, label, _scores(info), None if info.demo else paper_model(info.model, paper_models)))
+
+    order = list(dict.fromkeys(paper["task"]))  # the report's order, then the others by name
+    present = {t for run in runs for t in run.scores["task"]}
+    tasks = [t for t in order if t in present] + sorted(present - set(order))
+    kinds, headline = {}, {}
+    for task in tasks:
+        for run in runs:
+            info = run.info.tasks.get(task)
+            if info is not None and info.config:
+                kinds.setdefault(task, info.kind)
+                if info.headline[0]:
+                    headline.setdefault(task, info.headline)
+        kinds.setdefault(task, "understanding")
+        if task not in headline:  # no config: the paper's row for the task, else its first overall row
+            ref = paper[paper["task"] == task]
+            if len(ref):
+                headline[task] = (str(ref["metric"].iloc[-1]), str(ref["subset"].iloc[-1]))
+            else:
+                keys = [k for r in runs for k in _keys(r.scores, task)]
+                headline[task] = next((k for k in keys if k[1] == ""), keys[0] if keys else ("", ""))
+    return Board(runs, tasks, kinds, headline, paper, paper_models)

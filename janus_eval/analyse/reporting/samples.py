@@ -1,0 +1,162 @@
+"""Per-sample views for the report: failures of understanding tasks, thumbnails of generation tasks.
+
+Image paths in records are relative to the task folder; a path that is absolute or
+leaves the task folder is refused (shown as a note), never opened.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from janus_eval.store.run_info import record_id
+from janus_eval.analyse.reporting.collect import RunResult
+
+INTERNAL = {"sample_id", "id", "prompt", "prediction", "parsed", "score", "error", "images"}
+
+
+@dataclass
+class Failure:
+    sample_id: str
+    fields: list[tuple[str, Any]]  # the record's dataset columns, in record order
+    prediction: Any
+    parsed: Any
+    error: Any
+
+
+@dataclass
+class FailureSet:
+    run: str
+    task: str
+    n_records: int
+    n_scored: int
+    n_failed: int
+    n_errors: int
+    failures: list[Failure] = field(default_factory=list)  # the first `limit`, file order
+    errors: list[Failure] = field(default_factory=list)
+
+
+@dataclass
+class Thumb:
+    data: bytes | None  # JPEG bytes, or None with a note
+    note: str = ""
+
+
+@dataclass
+class GalleryItem:
+    sample_id: str
+    prompt: Any
+    verdict: str
+    passed: bool | None
+    parsed: Any
+    thumbs: list[Thumb]
+
+
+@dataclass
+class Gallery:
+    run: str
+    task: str
+    n_records: int
+    n_passed: int
+    n_failed: int
+    items: list[GalleryItem] = field(default_factory=list)
+
+
+def _score(record: dict[str, Any]) -> float | None:
+    value = record.get("score")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def _failure(record: dict[str, Any]) -> Failure:
+    fields = [(k, v) for k, v in record.items() if k not in INTERNAL]
+    return Failure(
+        str(record_id(record)), fields, record.get("prediction"), record.get("parsed"), record.get("error")
+    )
+
+
+def failures(run: RunResult, task: str, limit: int) -> FailureSet:
+    records = run.info.store.read_records(task)
+    scored = [r for r in records if _score(r) is not None]
+    failed = [r for r in scored if _score(r) == 0]
+    errored = [r for r in records if r.get("error") not in (None, "")]
+    return FailureSet(
+        run=run.label, task=task, n_records=len(records), n_scored=len(scored), n_failed=len(failed),
+        n_errors=len(errored), failures=[_failure(r) for r in failed[:limit]],
+        errors=[_failure(r) for r in errored[:limit]],
+    )  # fmt: skip
+
+
+def image_path(task_dir: Path, rel: Any) -> Path | None:
+    """`rel` inside `task_dir`, or None when it is not a relative path that stays inside."""
+    if not isinstance(rel, str) or not rel or "\x00" in rel or Path(rel).is_absolute():
+        return None
+    root = task_dir.resolve()
+    path = (root / rel).resolve()
+    return path if root in path.parents else None
+
+
+def thumbnail(path: Path | None, size: int) -> Thumb:
+    if path is None:
+        return Thumb(None, "image path outside the task folder (not shown)")
+    if not path.is_file():
+        return Thumb(None, "image file missing")
+    try:
+        with Image.open(path) as img:
+            img.draft("RGB", (size, size))
+            img = img.convert("RGB")
+            img.thumbnail((size, size))
+            buf = io.BytesIO()
+            img.save(buf, format="JPEG", quality=85)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        return Thumb(None, f"unreadable image ({exc.__class__.__name__})")
+    return Thumb(buf.getvalue())
+
+
+def _verdict(record: dict[str, Any]) -> tuple[str, bool | None]:
+    if record.get("error") not in (None, ""):
+        return "error", None
+    score = _score(record)
+    if score is None:
+        return "unscored", None
+    if score >= 1:
+        return "correct", True
+    if score <= 0:
+        return "wrong", False
+    return f"score {score:.2f}", score >= 0.5
+
+
+def gallery(run: RunResult, task: str, limit: int, size: int = 160, per_record: int = 4) -> Gallery:
+    """Up to `limit` records: half of them failures, the rest passes, each in file order."""
+    records = run.info.store.read_records(task)
+    verdicts = [_verdict(r) for r in records]
+    failed = [i for i, (_, ok) in enumerate(verdicts) if ok is False or ok is None]
+    passed = [i for i, (_, ok) in enumerate(verdicts) if ok is True]
+    take_failed = failed[: max(limit // 2, limit - len(passed))]
+    chosen = sorted(take_failed + passed[: limit - len(take_failed)])
+    task_dir = run.info.store.task_dir(task)
+    items = []
+    for i in chosen:
+        rec = records[i]
+        paths = rec.get("images") or []
+        paths = paths if isinstance(paths, list) else [paths]
+        thumbs = [thumbnail(image_path(task_dir, p), size) for p in paths[:per_record]]
+        items.append(
+            GalleryItem(
+                str(record_id(rec)),
+                rec.get("prompt"),
+                verdicts[i][0],
+                verdicts[i][1],
+                rec.get("parsed"),
+                thumbs,
+            )
+        )
+    return Gallery(run.label, task, len(records), len(passed), len(failed), items)

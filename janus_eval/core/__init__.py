@@ -1,0 +1,1 @@
+"""The core types every stage shares (task config, requests, samples, protocol, errors, paths, files); imports nothing else of the package."""

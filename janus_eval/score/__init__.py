@@ -1,0 +1,1 @@
+"""What every scorer shares: the scorer contract and helpers, choice extraction, options, and the judges (outside models)."""

@@ -1,0 +1,178 @@
+"""The run store: one folder per run under `results/`.
+
+    <run>/manifest.json          what ran: model, tasks and their config hashes, data, versions
+    <run>/<task>/samples.jsonl   one record per sample, appended and flushed batch by batch
+    <run>/scores.csv/.parquet    the long score table of every task in the run
+
+A rerun with the same run id skips the ids already in `samples.jsonl`, so a
+killed run resumes without recomputing, losing or duplicating a sample.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import pandas as pd
+
+from janus_eval.core.errors import UsageError
+from janus_eval.core.files import atomic_write_text
+
+SCORE_COLUMNS = ["task", "metric", "subset", "value", "n", "paper", "delta"]
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def safe_name(name: str, what: str = "name") -> str:
+    """Names that become paths (run ids, task names) must be plain file names."""
+    if not _SAFE.match(name) or name in (".", ".."):
+        raise UsageError(f"{what} '{name}' must use only letters, digits, '.', '_' and '-'")
+    return name
+
+
+def json_objects(path: Path, lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSON-lines text; a line that is
+    not a JSON object is a UsageError naming the file and line."""
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path}:{n}: not valid JSON ({exc.msg}); fix or remove that line") from exc
+        if not isinstance(obj, dict):
+            raise UsageError(f"{path}:{n}: expected a JSON object per line, got {type(obj).__name__}")
+        yield n, obj
+
+
+def _cut_partial_tail(path: Path) -> None:
+    """Drop a last line a killed writer left without its newline, before appending after it."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with open(path, "r+b") as fh:
+        fh.seek(-1, os.SEEK_END)
+        if fh.read(1) == b"\n":
+            return
+        data = path.read_bytes()
+        fh.truncate(data.rfind(b"\n") + 1)
+
+
+class RunStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    # --- manifest -------------------------------------------------------
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "manifest.json"
+
+    def read_manifest(self) -> dict[str, Any]:
+        if not self.manifest_path.exists():
+            return {}
+        return json.loads(self.manifest_path.read_text())
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1, sort_keys=True, default=str))
+
+    # --- samples --------------------------------------------------------
+    def task_dir(self, task: str) -> Path:
+        return self.root / safe_name(task, "task")
+
+    def samples_path(self, task: str) -> Path:
+        return self.task_dir(task) / "samples.jsonl"
+
+    def read_records(self, task: str, path: Path | None = None) -> list[dict[str, Any]]:
+        """Records written so far. Reading never writes: a last line cut off by a kill
+        (no newline yet) is skipped here and cut by the next append. A malformed
+        complete line is a UsageError naming the file and line."""
+        path = path or self.samples_path(task)
+        if not path.exists():
+            return []
+        data = path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            data = data[: data.rfind(b"\n") + 1]
+        records = []
+        for n, rec in json_objects(path, data.decode("utf-8", errors="replace").splitlines()):
+            if "sample_id" not in rec:
+                raise UsageError(f"{path}:{n}: not a record of this run store (no sample_id)")
+            records.append(rec)
+        return records
+
+    def done_ids(self, task: str) -> set[str]:
+        """Ids finished in this run, in the merged file or in any rank's own file. A record
+        whose image files (`images`, generation tasks) are not all there is not finished:
+        its images are drawn again."""
+        root = self.task_dir(task)
+        paths = [self.samples_path(task), *self.shard_paths(task)]
+        return {
+            r["sample_id"]
+            for p in paths
+            for r in self.read_records(task, p)
+            if all((root / img).is_file() for img in (r.get("images") or []))
+        }
+
+    def merge_shards(self, task: str) -> None:
+        """Fold the ranks' files into samples.jsonl (ids already there win), then remove them."""
+        shards = self.shard_paths(task)
+        if not shards:
+            return
+        merged = self.read_records(task)
+        seen = {r["sample_id"] for r in merged}
+        for path in shards:
+            for rec in self.read_records(task, path):
+                if rec["sample_id"] not in seen:
+                    seen.add(rec["sample_id"])
+                    merged.append(rec)
+        self.rewrite_records(task, merged)
+        for path in shards:
+            path.unlink()
+
+    def shard_paths(self, task: str) -> list[Path]:
+        return sorted(self.task_dir(task).glob("samples.rank*.jsonl"))
+
+    def append_records(self, task: str, records: Iterable[dict[str, Any]], shard: int | None = None) -> None:
+        """Append and flush; `shard` (a torchrun rank) writes that rank's own file."""
+        path = self.samples_path(task) if shard is None else self.task_dir(task) / f"samples.rank{shard}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _cut_partial_tail(path)
+        with open(path, "a", encoding="utf-8") as fh:
+            for rec in records:
+                fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+            fh.flush()  # in the OS's hands: a killed process loses nothing written
+
+    def rewrite_records(self, task: str, records: list[dict[str, Any]]) -> None:
+        """Replace the samples file whole (after scoring adds `parsed` and `score`)."""
+        lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
+        atomic_write_text(self.samples_path(task), lines)
+
+    # --- scores ---------------------------------------------------------
+    def write_scores(self, scores: pd.DataFrame) -> None:
+        scores = scores[SCORE_COLUMNS]
+        atomic_write_text(self.root / "scores.csv", scores.to_csv(index=False))
+        scores.to_parquet(self.root / "scores.parquet", index=False)
+
+    def read_scores(self) -> pd.DataFrame:
+        path = self.root / "scores.csv"
+        if not path.exists():
+            raise UsageError(f"{self.root} has no scores.csv: run `janus-eval score` or finish the run first")
+        return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"subset": str}).fillna({"subset": ""})
+
+    def tasks(self) -> list[str]:
+        return sorted(p.parent.name for p in self.root.glob("*/samples.jsonl"))
+
+
+def open_run(path: Path) -> RunStore:
+    """A run folder, or a results folder holding exactly one run."""
+    path = Path(path)
+    if (path / "manifest.json").exists():
+        return RunStore(path)
+    if path.is_dir():
+        runs = [p for p in sorted(path.iterdir()) if (p / "manifest.json").exists()]
+        if len(runs) == 1:
+            return RunStore(runs[0])
+        if len(runs) > 1:
+            raise UsageError(f"{path} holds {len(runs)} runs; name one of: {', '.join(p.name for p in runs)}")
+    raise UsageError(f"{path} is not a run folder (no manifest.json)")

@@ -1,0 +1,1 @@
+"""GenEval: task.yaml, scorer.py and what else is its own."""

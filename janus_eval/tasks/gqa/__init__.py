@@ -1,0 +1,1 @@
+"""GQA: task.yaml, scorer.py and what else is its own."""

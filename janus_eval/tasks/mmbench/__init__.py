@@ -1,0 +1,1 @@
+"""MMBench: task.yaml, scorer.py and what else is its own."""

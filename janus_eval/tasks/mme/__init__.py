@@ -1,0 +1,1 @@
+"""MME: task.yaml, scorer.py and what else is its own."""

@@ -1,0 +1,1 @@
+"""MMMU: task.yaml, scorer.py and what else is its own."""

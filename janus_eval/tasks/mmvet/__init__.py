@@ -1,0 +1,1 @@
+"""MM-Vet: task.yaml, scorer.py and what else is its own."""

@@ -1,0 +1,1 @@
+"""POPE: task.yaml, scorer.py and what else is its own."""

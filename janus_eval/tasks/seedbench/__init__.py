@@ -1,0 +1,1 @@
+"""SEED-Bench: task.yaml, scorer.py and what else is its own."""
