@@ -83,7 +83,7 @@ def understanding(adapter, n: int, batch_size: int, workers: int) -> dict:
     torch.cuda.synchronize()
     start = time.perf_counter()
     answered = 0
-    for records, slots, prepared in prepared_batches(task, preparer, batches, workers):
+    for _records, _slots, prepared in prepared_batches(task, preparer, batches, workers):
         answered += len(adapter.generate(prepared))
     torch.cuda.synchronize()
     seconds = time.perf_counter() - start

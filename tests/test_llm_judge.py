@@ -80,7 +80,8 @@ def test_api_key_never_in_cache_file(tmp_path):
 
 def test_timeout_is_retried(tmp_path):
     # the first request answers after the client's timeout; the retry is answered at once
-    policy = lambda body, n: ("sleep", 1.5, "late") if n == 0 else ("reply", "on time")
+    def policy(body, n):
+        return ("sleep", 1.5, "late") if n == 0 else ("reply", "on time")
     with ChatServer(policy) as server:
         assert judge_for(server, tmp_path, timeout=0.3).ask("slow?") == "on time"
     assert len(server.requests) == 2
@@ -88,7 +89,8 @@ def test_timeout_is_retried(tmp_path):
 
 @pytest.mark.parametrize("status", [500, 502, 503, 429])
 def test_5xx_and_429_are_retried(tmp_path, status):
-    policy = lambda body, n: ("status", status) if n < 2 else ("reply", "fine")
+    def policy(body, n):
+        return ("status", status) if n < 2 else ("reply", "fine")
     with ChatServer(policy) as server:
         assert judge_for(server, tmp_path).ask("x") == "fine"
     assert len(server.requests) == 3
@@ -97,7 +99,8 @@ def test_5xx_and_429_are_retried(tmp_path, status):
 def test_backoff_doubles_and_honours_retry_after(tmp_path, monkeypatch):
     waits = []
     monkeypatch.setattr("janus_eval.score.judges.llm.time.sleep", waits.append)
-    policy = lambda body, n: ("status", 500) if n < 3 else ("status", 429, {"Retry-After": "7"})
+    def policy(body, n):
+        return ("status", 500) if n < 3 else ("status", 429, {"Retry-After": "7"})
     with ChatServer(policy) as server:
         judge = judge_for(server, tmp_path, backoff=1.0, max_backoff=60.0, max_retries=4)
         with pytest.raises(JudgeError):
@@ -111,7 +114,8 @@ def test_backoff_doubles_and_honours_retry_after(tmp_path, monkeypatch):
 
 
 def test_garbage_is_retried_then_fails_without_the_key(tmp_path):
-    policy = lambda body, n: ("raw", b"<html>upstream hiccup</html>") if n == 0 else ("reply", "ok")
+    def policy(body, n):
+        return ("raw", b"<html>upstream hiccup</html>") if n == 0 else ("reply", "ok")
     with ChatServer(policy) as server:
         assert judge_for(server, tmp_path).ask("x") == "ok"
     assert len(server.requests) == 2
@@ -200,7 +204,8 @@ def test_breaker_opens_on_a_server_that_always_fails(tmp_path, monkeypatch):
 
 def test_breaker_counts_only_failures_in_a_row(tmp_path):
     # every third prompt is answered: never three failures in a row
-    policy = lambda body, n: ("reply", "ok") if "fine" in body["messages"][0]["content"] else ("status", 503)
+    def policy(body, n):
+        return ("reply", "ok") if "fine" in body["messages"][0]["content"] else ("status", 503)
     with ChatServer(policy) as server:
         judge = judge_for(server, tmp_path, max_retries=0)
         for i in range(9):

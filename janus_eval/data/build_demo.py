@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from PIL import Image, ImageDraw
 
@@ -59,7 +59,7 @@ def pope_rows() -> list[dict]:
         [("square", "yellow"), ("circle", "green"), ("triangle", "red")],
     ]
     questions = [("circle", "square"), ("triangle", "circle"), ("square", "star")]
-    rows = []
+    rows: list[dict] = []
     for split_i, split in enumerate(["adversarial", "popular", "random"]):
         for k, (scene, (present, absent)) in enumerate(zip(scenes, questions)):
             image = png(shapes(scene))
@@ -203,7 +203,7 @@ def mmmu_rows() -> list[dict]:
     ]  # fmt: skip
     rows = []
     for sid, question, options, answer, qtype, images in cases:
-        row = {
+        row: dict[str, Any] = {
             "id": sid, "question": question, "options": options, "explanation": "", "img_type": "['Diagrams']",
             "answer": answer, "topic_difficulty": "Easy", "question_type": qtype, "subfield": "demo",
         }  # fmt: skip

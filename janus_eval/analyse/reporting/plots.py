@@ -11,7 +11,7 @@ import io
 import math
 from dataclasses import dataclass
 
-from janus_eval.analyse.reporting.collect import Board, paper_value
+from janus_eval.analyse.reporting.collect import Board, RunResult, paper_value
 
 PAPER_COLOURS = ["#8c8c8c", "#b0b0b0", "#cfcfcf", "#6f6f6f"]
 RUN_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
@@ -51,22 +51,35 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def _entries(board: Board) -> list[tuple[str, str, str | None]]:
-    """(label, colour, paper model or None for a run) in display order: paper rows, then runs."""
-    out = [
-        (f"{m} (paper)", PAPER_COLOURS[i % len(PAPER_COLOURS)], m) for i, m in enumerate(board.paper_models)
-    ]
-    out += [(r.label, RUN_COLOURS[i % len(RUN_COLOURS)], None) for i, r in enumerate(board.runs)]
-    return out
+@dataclass(frozen=True)
+class Entry:
+    """One bar group of a plot: a paper row (its model) or a run, with its label and colour."""
+
+    label: str
+    colour: str
+    paper_model: str | None = None
+    run: RunResult | None = None
+
+    def value(self, board: Board, task: str, key) -> float:
+        if self.run is not None:
+            return self.run.value(task, key)
+        return paper_value(board.paper, self.paper_model or "", task, key)
+
+
+def _entries(board: Board) -> list[Entry]:
+    """The paper rows, then the runs, in display order."""
+    out = [Entry(f"{m} (paper)", PAPER_COLOURS[i % len(PAPER_COLOURS)], paper_model=m)
+           for i, m in enumerate(board.paper_models)]  # fmt: skip
+    return out + [Entry(r.label, RUN_COLOURS[i % len(RUN_COLOURS)], run=r) for i, r in enumerate(board.runs)]
 
 
 def headline_plot(board: Board, task: str) -> Plot | None:
     key = board.headline[task]
     bars = []
-    for (label, colour, model), run in zip(_entries(board), [None] * len(board.paper_models) + board.runs):
-        value = paper_value(board.paper, model, task, key) if model else run.value(task, key)
+    for entry in _entries(board):
+        value = entry.value(board, task, key)
         if not math.isnan(value):
-            bars.append((label, colour, value, model is not None))
+            bars.append((entry.label, entry.colour, value, entry.run is None))
     if not bars or all(is_paper for *_, is_paper in bars):
         return None
     fig = _figure(0.9 + 0.38 * len(bars))
@@ -119,13 +132,10 @@ def breakdown_plot(board: Board, task: str) -> Plot | None:
         return None
     subsets = [s for m, s in board.task_keys(task) if m == metric and s not in SKIP_SUBSETS]
     series = []
-    for (label, colour, model), run in zip(_entries(board), [None] * len(board.paper_models) + board.runs):
-        if model:
-            values = [paper_value(board.paper, model, task, (metric, s)) for s in subsets]
-        else:
-            values = [run.value(task, (metric, s)) for s in subsets]
+    for entry in _entries(board):
+        values = [entry.value(board, task, (metric, s)) for s in subsets]
         if not all(math.isnan(v) for v in values):
-            series.append((label, colour, values, model is not None))
+            series.append((entry.label, entry.colour, values, entry.run is None))
     height = max(2.5, 0.6 + len(subsets) * (0.12 + 0.16 * len(series)))
     fig = _figure(height)
     ax = fig.add_subplot()

@@ -195,15 +195,16 @@ class JanusAdapter:
         self.dtype = dtype
         self.name = name
         self.roles = roles
-        self.folder = folder
+        self.folder: Path | None = folder
         self.processor = JanusProcessor.from_pretrained(folder, trust_remote_code=False)
         self.processor.tokenizer.padding_side = "left"
-        self.model = JanusForConditionalGeneration.from_pretrained(
+        model = JanusForConditionalGeneration.from_pretrained(
             folder,
             dtype=getattr(torch, dtype),
             use_safetensors=has_safetensors,
             trust_remote_code=False,
-        ).to(self.device)
+        )
+        self.model = model.to(self.device)  # type: ignore[arg-type]  # transformers' stubs take a device string
         self.model.eval()
         self._fingerprint: str | None = None
         self.compile = compile
@@ -221,7 +222,8 @@ class JanusAdapter:
         self.processor.tokenizer.padding_side = "left"
         self.device = str(next(model.parameters()).device)
         self.dtype = str(next(model.parameters()).dtype).replace("torch.", "")
-        self.folder, self._fingerprint = None, "in-memory"
+        self.folder = None
+        self._fingerprint = "in-memory"
         self.compile = False
         self.static_image_loop = None
         self.max_new_tokens_cap = None
@@ -286,7 +288,7 @@ class JanusAdapter:
         return draw(self.model, self.processor, draws, size, roles=self.roles, static=static)
 
     def describe(self) -> dict[str, Any]:
-        if self._fingerprint is None:
+        if self._fingerprint is None and self.folder is not None:
             self._fingerprint = weights_fingerprint(self.folder)
         return {
             "model": self.name,
