@@ -25,5 +25,5 @@ class Metric:
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
             raise ValueError(f"metric {self.name}: unit must be one of {', '.join(UNITS)}, not {self.unit!r}")
-        if self.higher_is_better not in (True, False, None):
+        if not (self.higher_is_better is None or isinstance(self.higher_is_better, bool)):
             raise ValueError(f"metric {self.name}: higher_is_better must be True, False or None")
