@@ -191,14 +191,16 @@ def _check_configs(base: RunInfo, new: RunInfo) -> list[str]:
     return shared
 
 
-def _gate(tol: Tolerances, gate: str, task: str, key: Key, headline: Key) -> tuple[bool, float | None]:
+def _gate(
+    tol: Tolerances, gate: str, task: str, key: Key, headline: Key, scorer: str | None = None
+) -> tuple[bool, float | None]:
     if key[0] in NEVER_GATED:
         return False, None
     named, value = tol.lookup(task, *key)
     if value is None:
         return False, None
     by_default = key == headline or key[0] in GATED_BY_DEFAULT
-    gated = named or by_default or (gate == "all" and direction(key[0]) != 0)
+    gated = named or by_default or (gate == "all" and direction(key[0], scorer) != 0)
     return gated, (value if gated else None)
 
 
@@ -266,8 +268,8 @@ def compare(
             d = np.concatenate(deltas.get(key, [np.full(n_boot, np.nan)]))
             lo, hi = np.nanpercentile(d, [2.5, 97.5]) if np.isfinite(d).any() else (np.nan, np.nan)
             vb, vn = values_b.get(key, np.nan), values_n.get(key, np.nan)
-            gated, t = _gate(tol, gate, task, key, headline)
-            sense = direction(key[0])
+            gated, t = _gate(tol, gate, task, key, headline, info.scorer)
+            sense = direction(key[0], info.scorer)
             missing = bool(np.isfinite(vb) and not np.isfinite(vn))
             verdict = _verdict(sense, missing, lo, hi, t) if gated else ""
             if missing and gated:

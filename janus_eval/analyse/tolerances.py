@@ -21,6 +21,8 @@ wildcard keys in file order, then the task's key, then `default`, then `--tolera
 Each metric has a direction (`direction()`): higher is better (accuracies, F1,
 scores), lower is better (counts of failures: `errors`, `unparsed`, ...), or
 neutral (`yes_ratio`, `judge_matched`, `total_std`, `mode`: neither way is better).
+A task's scorer declares its metrics' directions (`METRICS`, `core.metric.Metric`);
+for a metric its scorer does not declare, the names below decide.
 A higher-is-better metric regresses when its interval lies below -tolerance, a
 lower-is-better one when it lies above +tolerance, and a neutral metric that a
 key gates when it lies outside [-tolerance, +tolerance] either way.
@@ -35,10 +37,13 @@ from pathlib import Path
 import yaml
 
 from janus_eval.core.errors import UsageError
+from janus_eval.core.metric import Metric
+from janus_eval.tasks.registry import scorer_module
 
 OFF = object()
 
 HIGHER, LOWER, NEUTRAL = 1, -1, 0
+# for the metrics no scorer declares (and `direction` without a scorer)
 LOWER_IS_BETTER = frozenset(
     {"errors", "unparsed", "judge_error", "failed", "unreadable_images", "dangling_dependencies"}
 )
@@ -46,8 +51,25 @@ NEUTRAL_METRICS = frozenset({"yes_ratio", "judge_matched", "total_std", "mode"})
 NEVER_GATED = frozenset({"mode"})  # labels of how a run was scored, not measurements
 
 
-def direction(metric: str) -> int:
-    """HIGHER (+1) when a larger value is better, LOWER (-1) when a smaller one is, else NEUTRAL (0)."""
+SENSE = {True: HIGHER, False: LOWER, None: NEUTRAL}  # Metric.higher_is_better -> direction
+
+
+def declared(scorer: str) -> dict[str, Metric]:
+    """The metrics a scorer declares (`METRICS` in tasks/<scorer>/scorer.py), by name; none when
+    it declares none or this install cannot import it."""
+    try:
+        module = scorer_module(scorer)
+    except (UsageError, ImportError):
+        return {}
+    return {m.name: m for m in getattr(module, "METRICS", ())}
+
+
+def direction(metric: str, scorer: str | None = None) -> int:
+    """HIGHER (+1) when a larger value is better, LOWER (-1) when a smaller one is, else NEUTRAL (0):
+    as the task's scorer declares it, else by the names above."""
+    found = declared(scorer).get(metric) if scorer else None
+    if found is not None:
+        return SENSE[found.higher_is_better]
     if metric in LOWER_IS_BETTER:
         return LOWER
     if metric in NEUTRAL_METRICS:

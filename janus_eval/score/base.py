@@ -19,12 +19,16 @@ Unanswered samples — `error` set, or `prediction` null (`"prediction": null` i
 an external samples file) — are one case, decided once here (`unanswered`):
 they are left out of every metric (`answered`), counted in the `errors` row
 (`error_rows`), and their `parsed`/`score` are None (`blank_unanswered`). A
-metric over no samples is NaN with n = 0 (`percent`), never a silent 0.
+metric over no samples is NaN with n = 0 (`share`), never a silent 0.
 
-A scorer may also offer `bootstrap(records, settings, counts)`: the table's
-values on many resamples at once (`counts[b, i]`: how often record i is drawn in
-resample b), equal to what `score` gives on each resampled frame — the fast path
-of `janus-eval compare`. `resampled_percent` and `resampled_count` are its parts.
+Each metric is written once, over resample counts (`counts[b, i]`: how often
+record i is drawn in resample b): a scorer's measuring function gives, per
+(metric, subset), the value and n on every resample at once (`Measured`).
+`score` takes its table from the full set (`every_record`: one resample drawing
+each record once, `table_of`); `bootstrap(records, settings, counts)` gives the
+values on many resamples (`values_of`), the fast path of `janus-eval compare`.
+`share`, `count` and `errors` are the common parts. A scorer declares its metrics
+(`METRICS`, `janus_eval.core.metric.Metric`): direction and unit.
 """
 
 from __future__ import annotations
@@ -34,7 +38,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from janus_eval.core.metric import Metric
+
 TABLE_COLUMNS = ["metric", "subset", "value", "n"]
+
+
+Key = tuple[str, str]  # (metric, subset)
+Measured = dict[Key, tuple[np.ndarray, np.ndarray]]  # per key: (value, n), one entry per resample
+
+ERRORS = Metric("errors", higher_is_better=False, unit="count")  # every scorer's `errors` row
+UNPARSED = Metric("unparsed", higher_is_better=False, unit="count")  # answers naming no option
 
 
 @dataclass
@@ -66,8 +79,9 @@ def answered(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def error_rows(records: pd.DataFrame) -> list[tuple[str, str, float, int]]:
-    """One `errors` row counting the unanswered samples (0 shown too)."""
-    return [("errors", "", float(unanswered(records).sum()), len(records))]
+    """One `errors` row counting the unanswered samples (0 shown too): `errors` on the full set."""
+    value, n = errors(every_record(records), records)
+    return [(ERRORS.name, "", float(value[0]), int(n[0]))]
 
 
 def predictions(records: pd.DataFrame) -> pd.Series:
@@ -85,10 +99,19 @@ def blank_unanswered(per_sample: pd.DataFrame, records: pd.DataFrame) -> pd.Data
     return per_sample
 
 
-def percent(values) -> float:
-    """100 x the mean of 0/1 (or graded) values; NaN when there are none (never a silent 0)."""
-    values = pd.Series(values, dtype=float)
-    return 100 * float(values.mean()) if len(values) else float("nan")
+def every_record(records: pd.DataFrame) -> np.ndarray:
+    """The counts of the full set: one resample that draws each record once."""
+    return np.ones((1, len(records)), dtype=np.int32)
+
+
+def table_of(measured: Measured) -> pd.DataFrame:
+    """The score table of the first resample (the full set, `every_record`), in the measured order."""
+    return table([(m, s, float(value[0]), int(n[0])) for (m, s), (value, n) in measured.items()])
+
+
+def values_of(measured: Measured) -> dict[Key, np.ndarray]:
+    """The values on every resample (what `bootstrap` returns)."""
+    return {key: value for key, (value, _) in measured.items()}
 
 
 def resampled_count(counts: np.ndarray, member: np.ndarray) -> np.ndarray:
@@ -96,12 +119,21 @@ def resampled_count(counts: np.ndarray, member: np.ndarray) -> np.ndarray:
     return counts.astype(float) @ np.asarray(member, dtype=float)
 
 
-def resampled_percent(counts: np.ndarray, member: np.ndarray, correct: np.ndarray) -> np.ndarray:
-    """Per resample: 100 x the mean of 0/1 `correct` over the drawn records in `member`,
-    computed as `percent` does (100 x right / drawn, exact on whole counts); NaN where
-    none is drawn."""
+def count(counts: np.ndarray, member: np.ndarray, among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A count metric: the drawn records with `member`, n the drawn records in `among`."""
+    return resampled_count(counts, member), resampled_count(counts, among)
+
+
+def share(counts: np.ndarray, member: np.ndarray, correct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """100 x the mean of 0/1 `correct` over the drawn records in `member` (100 x right / drawn,
+    exact on whole counts), n the drawn ones; NaN with n = 0 where none is drawn (never a silent 0)."""
     member = np.asarray(member, dtype=bool)
     drawn = resampled_count(counts, member)
     right = resampled_count(counts, member & (np.asarray(correct, dtype=float) == 1.0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(drawn > 0, 100 * (right / drawn), np.nan)
+        return np.where(drawn > 0, 100 * (right / drawn), np.nan), drawn
+
+
+def errors(counts: np.ndarray, records: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The `errors` row (`error_rows`) per resample: the drawn unanswered records, n all drawn."""
+    return count(counts, unanswered(records).to_numpy(), np.ones(len(records), bool))

@@ -125,7 +125,8 @@ def resolve_tasks(spec: str, protocol: str = DEFAULT_PROTOCOL) -> list[TaskConfi
 
 # --- a task's code: tasks/<scorer>/scorer.py, its prompt builder, its image layout ----------
 def scorer_module(name: str):
-    """The module `janus_eval.tasks.<name>.scorer`: `score`, and `bootstrap` / `preflight` when it has them."""
+    """The module `janus_eval.tasks.<name>.scorer`: `score`, and `bootstrap`, `preflight` and
+    `METRICS` (its metrics' directions and units) when it has them."""
     if name not in _task_files():
         raise UsageError(f"unknown scorer '{name}'; scorers: {', '.join(_task_files())}")
     return importlib.import_module(f"janus_eval.tasks.{name}.scorer")

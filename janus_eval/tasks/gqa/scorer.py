@@ -10,18 +10,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from janus_eval.core.metric import Metric
 from janus_eval.score.base import (
+    ERRORS,
+    Measured,
     Scored,
-    answered,
     blank_unanswered,
-    error_rows,
-    percent,
+    errors,
+    every_record,
     predictions,
-    resampled_count,
-    resampled_percent,
-    table,
+    share,
+    table_of,
     unanswered,
+    values_of,
 )
+
+METRICS = (Metric("accuracy", True, "percent"), ERRORS)
 
 
 def normalize(text: str) -> str:
@@ -33,13 +37,18 @@ def _correct(records: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return parsed, (parsed == records["answer"].map(normalize)).astype(float)
 
 
+def measure(records: pd.DataFrame, correct: pd.Series, counts: np.ndarray) -> Measured:
+    """Every metric per resample (`counts[b, i]`: draws of record i in resample b)."""
+    return {
+        ("accuracy", ""): share(counts, ~unanswered(records).to_numpy(), correct.to_numpy()),
+        (ERRORS.name, ""): errors(counts, records),
+    }
+
+
 def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
     parsed, correct = _correct(records)
     per_sample = blank_unanswered(pd.DataFrame({"parsed": parsed, "score": correct}), records)
-    ok = answered(records).index
-    rows = [("accuracy", "", percent(correct[ok]), len(ok))]
-    rows += error_rows(records)
-    return Scored(per_sample, table(rows))
+    return Scored(per_sample, table_of(measure(records, correct, every_record(records))))
 
 
 def bootstrap(
@@ -47,9 +56,4 @@ def bootstrap(
 ) -> dict[tuple[str, str], np.ndarray]:
     """`score`'s values on many resamples at once (`counts[b, i]`: draws of record i in
     resample b), from each record's correctness, parsed once (the fast path of `compare`)."""
-    _, correct = _correct(records)
-    missing = unanswered(records).to_numpy()
-    return {
-        ("accuracy", ""): resampled_percent(counts, ~missing, correct.to_numpy()),
-        ("errors", ""): resampled_count(counts, missing),
-    }
+    return values_of(measure(records, _correct(records)[1], counts))

@@ -21,21 +21,36 @@ import numpy as np
 import pandas as pd
 
 from janus_eval.core.errors import UsageError
-from janus_eval.score.judges.llm import JudgeError, JudgeUnavailable
-from janus_eval.score.options import choices_of, is_missing
+from janus_eval.core.metric import Metric
 from janus_eval.score.base import (
+    ERRORS,
+    UNPARSED,
+    Measured,
     Scored,
-    answered,
     blank_unanswered,
-    error_rows,
-    percent,
+    count,
+    errors,
+    every_record,
     predictions,
-    resampled_count,
-    resampled_percent,
-    table,
+    share,
+    table_of,
     unanswered,
+    values_of,
 )
 from janus_eval.score.choices import extract_choice
+from janus_eval.score.judges.llm import JudgeError, JudgeUnavailable
+from janus_eval.score.options import choices_of, is_missing
+
+METRICS = (
+    Metric("accuracy", True, "percent"),
+    Metric("accuracy_l2", True, "percent"),
+    Metric("circular_accuracy", True, "percent"),
+    Metric("circular_accuracy_l2", True, "percent"),
+    UNPARSED,
+    Metric("judge_matched", None, "count"),  # letters the judge gave: how it was read, not a score
+    Metric("judge_error", False, "count"),
+    ERRORS,
+)
 
 ROTATION = 1_000_000
 
@@ -88,48 +103,30 @@ def question_index(values: pd.Series) -> pd.Series:
     return index.astype("int64")
 
 
-def _accuracy_rows(metric: str, frame: pd.DataFrame, circular: bool) -> list[tuple[str, str, float, int]]:
-    """frame: one row per sample with columns group, original, correct, category, l2."""
-    rows = []
-
-    def acc(sub: pd.DataFrame) -> tuple[float, int]:
-        if circular:
-            hits = sub.groupby("group")["correct"].min()
-        else:
-            hits = sub.loc[sub["original"], "correct"]
-        return percent(hits), len(hits)
-
-    value, n = acc(frame)
-    rows.append((metric, "", value, n))
-    for column, suffix in (("category", ""), ("l2", "_l2")):
-        for name in sorted(frame[column].dropna().unique()):
-            value, n = acc(frame[frame[column] == name])
-            if n:
-                rows.append((metric + suffix, str(name), value, n))
-    return rows
-
-
-def _parse(records: pd.DataFrame, settings: dict, judges) -> tuple[pd.Series, pd.Series, int, int]:
-    """Each row's letter (None: unparsed), whether it is right (0/1), and how many letters
-    the judge gave and how many of its asks failed."""
+def _parse(
+    records: pd.DataFrame, settings: dict, judges
+) -> tuple[pd.Series, pd.Series, np.ndarray, np.ndarray]:
+    """Each row's letter (None: unparsed), whether it is right (0/1), and whether the judge
+    gave its letter and whether the judge's ask failed (per row)."""
     judge = getattr(judges, "llm", None) if settings.get("use_judge", True) else None
     tries = int(settings.get("judge_tries", 3))
     preds = predictions(records)
     errored = unanswered(records)
     parsed: dict = {}
-    by_judge = judge_errors = 0
-    for i in records.index:
+    by_judge = np.zeros(len(records), bool)
+    judge_errors = np.zeros(len(records), bool)
+    for k, i in enumerate(records.index):
         row = records.loc[i]
         choices = choices_of(row)
         letter = extract_choice(preds[i], choices)
         if letter is None and judge is not None and choices and preds[i].strip() and not errored[i]:
             try:
                 letter = ask_judge(judge, str(row.get("question", "")), choices, preds[i], tries)
-                by_judge += letter is not None
+                by_judge[k] = letter is not None
             except JudgeUnavailable:
                 raise  # the judge is down: stop, rather than count every sample as a judge error
             except JudgeError:
-                judge_errors += 1
+                judge_errors[k] = True
         parsed[i] = letter
     parsed_s = pd.Series(parsed, index=records.index, dtype=object)
     labels = records["answer"].astype(str).str.strip().str.upper()
@@ -144,8 +141,8 @@ def _questions(records: pd.DataFrame, correct: pd.Series) -> pd.DataFrame:
             "group": index % ROTATION,
             "original": index < ROTATION,
             "correct": correct,
-            "category": records["category"] if "category" in records else None,
-            "l2": records["L2-category"] if "L2-category" in records else None,
+            "category": records.get("category"),
+            "l2": records.get("L2-category"),
         },
         index=records.index,
     )
@@ -154,37 +151,14 @@ def _questions(records: pd.DataFrame, correct: pd.Series) -> pd.DataFrame:
     return frame
 
 
-def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
-    parsed_s, correct, by_judge, judge_errors = _parse(records, settings or {}, judges)
-    per_sample = blank_unanswered(pd.DataFrame({"parsed": parsed_s, "score": correct}), records)
-
-    errored = unanswered(records)
-    frame = _questions(records, correct)
-    # a question one of whose rotations the model could not be asked is left out of circular
-    bad_groups = set(frame.loc[errored, "group"])
-    circ = frame[~frame["group"].isin(bad_groups)]
-    plain = frame[~errored]
-
-    ok = answered(records).index
-    rows = _accuracy_rows("accuracy", plain, circular=False)
-    rows += _accuracy_rows("circular_accuracy", circ, circular=True)
-    rows += [
-        ("unparsed", "", float(parsed_s[ok].isna().sum()), len(ok)),
-        ("judge_matched", "", float(by_judge), len(ok)),
-        ("judge_error", "", float(judge_errors), len(ok)),
-    ]
-    rows += error_rows(records)
-    return Scored(per_sample, table(rows))
-
-
 def _circular(
     counts: np.ndarray, codes: np.ndarray, rows: np.ndarray, wrong: np.ndarray, spoiled: np.ndarray
-) -> np.ndarray:
-    """Circular accuracy over the records `rows` per resample: a question (`codes`) counts
-    when one of its rows is drawn and none of its rotations that the model could not be
-    asked (`spoiled[b, code]`: such rotations drawn), and is right when no drawn row is wrong."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Circular accuracy over the records `rows` per resample, n the questions counted: a question
+    (`codes`) counts when one of its rows is drawn and none of its rotations that the model could
+    not be asked (`spoiled[b, code]`: such rotations drawn), and is right when no drawn row is wrong."""
     if not len(rows):
-        return np.full(len(counts), np.nan)
+        return np.full(len(counts), np.nan), np.zeros(len(counts))
     rows = rows[np.argsort(codes[rows], kind="stable")]
     starts = np.flatnonzero(np.r_[True, np.diff(codes[rows]) != 0])
     drawn = np.add.reduceat(counts[:, rows], starts, axis=1)
@@ -193,18 +167,17 @@ def _circular(
     n = counted.sum(axis=1)
     hits = (counted & (wrong_drawn == 0)).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, 100 * (hits / n), np.nan)
+        return np.where(n > 0, 100 * (hits / n), np.nan), n
 
 
-def bootstrap(
-    records: pd.DataFrame, settings: dict | None, counts: np.ndarray
-) -> dict[tuple[str, str], np.ndarray]:
-    """`score`'s values (without a judge, as `compare` rescores) on many resamples at once
-    (`counts[b, i]`: draws of record i in resample b). The answers are parsed once; plain
-    accuracy weighs the originals' correctness, circular accuracy groups the drawn rows by
-    question (`index` % 1,000,000): a question is right when every drawn rotation is, and
-    left out when a drawn rotation could not be asked. A subset with nothing drawn is NaN."""
-    parsed, correct, _, _ = _parse(records, settings or {}, None)
+def measure(
+    records: pd.DataFrame, parsed: pd.Series, correct: pd.Series, matched: np.ndarray, failed: np.ndarray,
+    counts: np.ndarray,
+) -> Measured:  # fmt: skip
+    """Every metric per resample (`counts[b, i]`: draws of record i in resample b). Plain accuracy
+    weighs the originals' correctness; circular accuracy groups the drawn rows by question
+    (`index` % 1,000,000): a question is right when every drawn rotation is, and left out when a
+    drawn rotation could not be asked. A subset with nothing drawn is NaN with n = 0."""
     frame = _questions(records, correct)
     missing = unanswered(records).to_numpy()
     right = correct.to_numpy()
@@ -214,7 +187,7 @@ def bootstrap(
     spoiled = np.zeros((len(counts), codes.max() + 1 if len(codes) else 0))  # per question: unasked drawn
     np.add.at(spoiled.T, codes[missing], weights[:, missing].T)
     wrong = (right != 1.0).astype(float)
-    out: dict[tuple[str, str], np.ndarray] = {}
+    out: Measured = {}
     subsets: list[tuple[str, str, np.ndarray]] = [("", "", np.ones(len(frame), bool))]
     for column, suffix in (("category", ""), ("l2", "_l2")):
         values = frame[column].to_numpy(dtype=object)
@@ -223,13 +196,29 @@ def bootstrap(
     for suffix, name, member in subsets:
         plain = member & ~missing & original
         if plain.any() or not name:
-            out[("accuracy" + suffix, name)] = resampled_percent(counts, plain, right)
+            out[("accuracy" + suffix, name)] = share(counts, plain, right)
     for suffix, name, member in subsets:
         out[("circular_accuracy" + suffix, name)] = _circular(
             weights, codes, np.flatnonzero(member & ~missing), wrong, spoiled
         )
-    zero = np.zeros(len(counts))
-    out[("unparsed", "")] = resampled_count(counts, ~missing & parsed.isna().to_numpy())
-    out[("judge_matched", "")], out[("judge_error", "")] = zero, zero.copy()
-    out[("errors", "")] = resampled_count(counts, missing)
+    out[(UNPARSED.name, "")] = count(counts, ~missing & parsed.isna().to_numpy(), ~missing)
+    out[("judge_matched", "")] = count(counts, matched, ~missing)
+    out[("judge_error", "")] = count(counts, failed, ~missing)
+    out[(ERRORS.name, "")] = errors(counts, records)
     return out
+
+
+def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
+    parsed, correct, matched, failed = _parse(records, settings or {}, judges)
+    per_sample = blank_unanswered(pd.DataFrame({"parsed": parsed, "score": correct}), records)
+    table = table_of(measure(records, parsed, correct, matched, failed, every_record(records)))
+    # a subset whose every question has a rotation the model could not be asked counts none: no row
+    return Scored(per_sample, table[(table["subset"] == "") | (table["n"] > 0)].reset_index(drop=True))
+
+
+def bootstrap(
+    records: pd.DataFrame, settings: dict | None, counts: np.ndarray
+) -> dict[tuple[str, str], np.ndarray]:
+    """`score`'s values (without a judge, as `compare` rescores) on many resamples at once
+    (`counts[b, i]`: draws of record i in resample b): the answers parsed once, the same `measure`."""
+    return values_of(measure(records, *_parse(records, settings or {}, None), counts))

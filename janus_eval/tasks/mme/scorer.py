@@ -12,13 +12,35 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from janus_eval.score.base import Scored, answered, blank_unanswered, error_rows, predictions, table, unanswered
+from janus_eval.core.metric import Metric
+from janus_eval.score.base import (
+    ERRORS,
+    Measured,
+    Scored,
+    blank_unanswered,
+    errors,
+    every_record,
+    predictions,
+    table_of,
+    unanswered,
+    values_of,
+)
 
 PERCEPTION = [
     "existence", "count", "position", "color", "posters",
     "celebrity", "scene", "landmark", "artwork", "OCR",
 ]  # fmt: skip
 COGNITION = ["commonsense_reasoning", "numerical_calculation", "text_translation", "code_reasoning"]
+
+METRICS = (
+    Metric("score", True, "points"),  # 100 x (acc + acc+): 0-200 per subtask
+    Metric("acc", True, "percent"),
+    Metric("acc_plus", True, "percent"),
+    Metric("perception", True, "points"),
+    Metric("cognition", True, "points"),
+    Metric("total", True, "points"),
+    ERRORS,
+)
 
 
 def parse(text: str) -> str:
@@ -33,66 +55,19 @@ def parse(text: str) -> str:
     return "other"
 
 
-def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
-    parsed = predictions(records).map(parse)
-    labels = records["answer"].astype(str).str.strip().str.lower()
-    correct = (parsed == labels).astype(float)
-    per_sample = blank_unanswered(pd.DataFrame({"parsed": parsed, "score": correct}), records)
-
-    ok = answered(records)
-    frame = pd.DataFrame(
-        {"category": ok["category"], "image": ok["question_id"], "correct": correct[ok.index]}
-    )
-    rows = []
-    subtotal = {}
-    for cat, g in frame.groupby("category", sort=True):
-        acc = g["correct"].mean()
-        acc_plus = (g.groupby("image")["correct"].sum() == g.groupby("image")["correct"].size()).mean()
-        subtotal[cat] = 100 * (acc + acc_plus)
-        rows += [
-            ("score", cat, subtotal[cat], len(g)),
-            ("acc", cat, 100 * acc, len(g)),
-            ("acc_plus", cat, 100 * acc_plus, g["image"].nunique()),
-        ]
-    n_of = lambda cats: int(frame["category"].isin(cats).sum())  # noqa: E731
-
-    def part(cats: list[str]) -> float:  # a missing subtask adds 0; none at all: NaN, not 0
-        return sum(subtotal.get(c, 0.0) for c in cats) if n_of(cats) else float("nan")
-
-    perception, cognition = part(PERCEPTION), part(COGNITION)
-    total = perception + cognition if len(frame) else float("nan")
-    if len(frame) and (np.isnan(perception) or np.isnan(cognition)):
-        total = np.nansum([perception, cognition])  # only one half evaluated: the total is that half
-    rows += [
-        ("perception", "", perception, n_of(PERCEPTION)),
-        ("cognition", "", cognition, n_of(COGNITION)),
-        ("total", "", float(total), len(frame)),
-    ]
-    rows += error_rows(records)
-    return Scored(per_sample, table(rows))
-
-
-def bootstrap(
-    records: pd.DataFrame, settings: dict | None, counts: np.ndarray
-) -> dict[tuple[str, str], np.ndarray]:
-    """The table's values on many resamples at once (the fast path of `janus-eval compare`).
-
-    `counts[b, i]` is how often record i is drawn in resample b; gives, per (metric, subset),
-    the values `score` gives on `records.iloc[np.repeat(range(n), counts[b])]` (an image's
-    questions drawn several times must all be right for acc+). A subtask missing from a
-    resample is NaN there and adds 0 to its sum, as in `score` (a part with none drawn is NaN).
-    """
-    parsed = predictions(records).map(parse)
-    labels = records["answer"].astype(str).str.strip().str.lower()
-    correct = (parsed == labels).to_numpy(dtype=float)
+def measure(records: pd.DataFrame, correct: np.ndarray, counts: np.ndarray) -> Measured:
+    """Every metric per resample (`counts[b, i]`: draws of record i in resample b). acc+ is over
+    the images drawn: an image's questions drawn several times must all be right. A subtask
+    missing from a resample is NaN there and adds 0 to its part; a part with none of its
+    subtasks drawn is NaN, the total (the sum of the parts) only when nothing is drawn."""
     ok = ~unanswered(records).to_numpy()
     cats = records["category"].astype(str).to_numpy()
     images = records["question_id"].astype(str).to_numpy()
     weights = counts.astype(float)
     n_boot = len(counts)
-    out: dict[tuple[str, str], np.ndarray] = {}
+    out: Measured = {}
     subtotal: dict[str, np.ndarray] = {}
-    for cat in sorted(set(cats[ok])):
+    for cat in sorted(set(cats[ok & records["category"].notna().to_numpy()])):
         rows = np.flatnonzero(ok & (cats == cat))
         w = weights[:, rows]
         size = w.sum(axis=1)
@@ -102,29 +77,47 @@ def bootstrap(
         drawn = w @ member  # per image: questions drawn
         wrong = w @ (member * (1.0 - correct[rows])[:, None])  # per image: wrong ones drawn
         present = drawn > 0
+        n_images = present.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             acc = (w @ correct[rows]) / size
-            acc_plus = (present & (wrong == 0)).sum(axis=1) / present.sum(axis=1)
+            acc_plus = (present & (wrong == 0)).sum(axis=1) / n_images
         missing = size == 0
         subtotal[cat] = np.where(missing, np.nan, 100 * (acc + acc_plus))
-        out[("score", cat)] = subtotal[cat]
-        out[("acc", cat)] = np.where(missing, np.nan, 100 * acc)
-        out[("acc_plus", cat)] = np.where(missing, np.nan, 100 * acc_plus)
+        out[("score", cat)] = (subtotal[cat], size)
+        out[("acc", cat)] = (np.where(missing, np.nan, 100 * acc), size)
+        out[("acc_plus", cat)] = (np.where(missing, np.nan, 100 * acc_plus), n_images)
 
-    def total(names: list[str]) -> np.ndarray:
-        value, present = np.zeros(n_boot), np.zeros(n_boot, bool)
-        for name in names:  # same order of additions as `score`
-            sub = subtotal.get(name, np.full(n_boot, np.nan))
-            value = value + np.nan_to_num(sub)
-            present |= ~np.isnan(sub)
-        return np.where(present, value, np.nan)  # no subtask of the part drawn: NaN, as in `score`
+    def part(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        value = np.zeros(n_boot)
+        for name in names:  # in the list's order
+            value = value + np.nan_to_num(subtotal.get(name, np.full(n_boot, np.nan)))
+        n = weights @ (ok & np.isin(cats, names)).astype(float)
+        return np.where(n > 0, value, np.nan), n
 
-    perception, cognition = total(PERCEPTION), total(COGNITION)
-    out[("perception", "")], out[("cognition", "")] = perception, cognition
-    out[("total", "")] = np.where(
-        np.isnan(perception) & np.isnan(cognition),
-        np.nan,
-        np.nan_to_num(perception) + np.nan_to_num(cognition),
-    )
-    out[("errors", "")] = weights @ (~ok).astype(float)
+    (perception, n_p), (cognition, n_c) = part(PERCEPTION), part(COGNITION)
+    out[("perception", "")], out[("cognition", "")] = (perception, n_p), (cognition, n_c)
+    answered = weights @ ok.astype(float)
+    total = np.nan_to_num(perception) + np.nan_to_num(cognition)
+    out[("total", "")] = (np.where(answered > 0, total, np.nan), answered)
+    out[(ERRORS.name, "")] = errors(counts, records)
     return out
+
+
+def _correct(records: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    parsed = predictions(records).map(parse)
+    labels = records["answer"].astype(str).str.strip().str.lower()
+    return parsed, (parsed == labels).astype(float)
+
+
+def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
+    parsed, correct = _correct(records)
+    per_sample = blank_unanswered(pd.DataFrame({"parsed": parsed, "score": correct}), records)
+    return Scored(per_sample, table_of(measure(records, correct.to_numpy(), every_record(records))))
+
+
+def bootstrap(
+    records: pd.DataFrame, settings: dict | None, counts: np.ndarray
+) -> dict[tuple[str, str], np.ndarray]:
+    """`score`'s values on many resamples at once (the fast path of `janus-eval compare`): the
+    answers parsed once, the same `measure`."""
+    return values_of(measure(records, _correct(records)[1].to_numpy(), counts))

@@ -31,16 +31,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from janus_eval.score.options import letters, parse_options
+from janus_eval.core.metric import Metric
 from janus_eval.score.base import (
+    ERRORS,
+    UNPARSED,
+    Measured,
     Scored,
-    answered,
-    error_rows,
-    percent,
+    count,
+    errors,
+    every_record,
     predictions,
-    resampled_count,
-    table,
+    table_of,
     unanswered,
+    values_of,
+)
+from janus_eval.score.options import letters, parse_options
+
+METRICS = (
+    Metric("accuracy", True, "percent"),
+    Metric("discipline_accuracy", True, "percent"),
+    UNPARSED,  # random picks among them
+    ERRORS,
 )
 
 SEED = 42
@@ -266,36 +277,58 @@ def _pick_order(records: pd.DataFrame, read: _Read) -> list[int]:
     return [position[i] for i in _official_order(records) if read.picks[position[i]]]
 
 
+def _draws(records: pd.DataFrame, read: _Read, seed: int, copies: np.ndarray):
+    """The random picks, (position, letter) in the order the official run draws them: the
+    records in the official order, each one's `copies` side by side (as `score` meets them on
+    a resampled frame), from a fresh `random.Random(seed)`."""
+    rng = random.Random(seed)
+    for k in _pick_order(records, read):
+        options = letters(read.picks[k])
+        for _ in range(int(copies[k])):
+            yield k, rng.choice(options)
+
+
+def measure(records: pd.DataFrame, read: _Read, counts: np.ndarray, picked: np.ndarray) -> Measured:
+    """Every metric per resample (`counts[b, i]`: draws of record i in resample b; `picked[b, i]`:
+    the right random picks among them): accuracy pooled, per subject and per discipline (NaN where
+    nothing is drawn)."""
+    missing = unanswered(records).to_numpy()
+    weights = counts.astype(float)
+    fixed = np.array([c if c is not None else 0.0 for c in read.correct])
+    subjects = records["id"].astype(str).map(subject_of).to_numpy()
+    disciplines = np.array([DISCIPLINE_OF.get(s) for s in subjects], dtype=object)
+
+    def accuracy(member: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        member = member & ~missing
+        drawn = weights @ member
+        right = weights @ (member * fixed) + picked @ member
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(drawn > 0, 100 * (right / drawn), np.nan), drawn
+
+    out = {("accuracy", ""): accuracy(np.ones(len(records), bool))}
+    for subject in sorted(set(subjects[~missing]), key=_subject_order):
+        out[("accuracy", subject)] = accuracy(subjects == subject)
+    for discipline in DISCIPLINES:
+        if (disciplines[~missing] == discipline).any():
+            out[("discipline_accuracy", discipline)] = accuracy(disciplines == discipline)
+    out[(UNPARSED.name, "")] = count(counts, read.unparsed & ~missing, ~missing)
+    out[(ERRORS.name, "")] = errors(counts, records)
+    return out
+
+
 def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
-    rng = random.Random(int((settings or {}).get("seed", SEED)))
+    seed = int((settings or {}).get("seed", SEED))
     read = _read(records)
     parsed, correct = list(read.parsed), list(read.correct)
-    for k in _pick_order(records, read):
-        letter = rng.choice(letters(read.picks[k]))
+    picked = np.zeros((1, len(records)))
+    for k, letter in _draws(records, read, seed, every_record(records)[0]):
         parsed[k], correct[k] = f"random:{letter}", float(eval_multi_choice(read.golds[k], letter))
+        picked[0, k] = correct[k]
     per_sample = pd.DataFrame(
         {"parsed": pd.Series(parsed, index=records.index, dtype=object),
          "score": pd.Series(correct, index=records.index, dtype=float)}
     )  # fmt: skip
-
-    ok = answered(records).index
-    frame = pd.DataFrame(
-        {"subject": records.loc[ok, "id"].astype(str).map(subject_of), "correct": per_sample.loc[ok, "score"]}
-    )
-    frame["discipline"] = frame["subject"].map(DISCIPLINE_OF)
-    n = len(frame)
-    rows = [("accuracy", "", percent(frame["correct"]), n)]
-    for subject in sorted(frame["subject"].unique(), key=_subject_order):
-        sub = frame[frame["subject"] == subject]
-        rows.append(("accuracy", subject, 100 * sub["correct"].mean(), len(sub)))
-    for discipline in DISCIPLINES:
-        sub = frame[frame["discipline"] == discipline]
-        if len(sub):
-            rows.append(("discipline_accuracy", discipline, 100 * sub["correct"].mean(), len(sub)))
-    unparsed = pd.Series(read.unparsed, index=records.index)
-    rows.append(("unparsed", "", float(unparsed[ok].sum()), n))
-    rows += error_rows(records)
-    return Scored(per_sample, table(rows))
+    return Scored(per_sample, table_of(measure(records, read, every_record(records), picked)))
 
 
 def _subject_order(subject: str) -> tuple[bool, str]:
@@ -307,38 +340,12 @@ def bootstrap(
 ) -> dict[tuple[str, str], np.ndarray]:
     """`score`'s values on many resamples at once (`counts[b, i]`: draws of record i in
     resample b). The answers are parsed once; the random picks are replayed per resample
-    in the official order with each record's copies side by side (as `score` meets them on
-    the resampled frame), so the values equal `score`'s exactly. A subset with nothing
-    drawn is NaN."""
+    (`_draws`, as `score` makes them on the resampled frame), so the values equal `score`'s
+    exactly. A subset with nothing drawn is NaN."""
     seed = int((settings or {}).get("seed", SEED))
     read = _read(records)
-    missing = unanswered(records).to_numpy()
-    weights = counts.astype(float)
-    fixed = np.array([c if c is not None else 0.0 for c in read.correct])
-    picked = np.zeros_like(weights)  # right random picks per resample and record
-    order = _pick_order(records, read)
+    picked = np.zeros(counts.shape)  # right random picks per resample and record
     for b in range(len(counts)):
-        rng = random.Random(seed)
-        for k in order:
-            options = letters(read.picks[k])
-            for _ in range(int(counts[b, k])):
-                picked[b, k] += eval_multi_choice(read.golds[k], rng.choice(options))
-    subjects = records["id"].astype(str).map(subject_of).to_numpy()
-    disciplines = np.array([DISCIPLINE_OF.get(s) for s in subjects], dtype=object)
-
-    def accuracy(member: np.ndarray) -> np.ndarray:
-        member = member & ~missing
-        drawn = weights @ member
-        right = weights @ (member * fixed) + picked @ member
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(drawn > 0, 100 * (right / drawn), np.nan)
-
-    out = {("accuracy", ""): accuracy(np.ones(len(records), bool))}
-    for subject in sorted(set(subjects[~missing]), key=_subject_order):
-        out[("accuracy", subject)] = accuracy(subjects == subject)
-    for discipline in DISCIPLINES:
-        if (disciplines[~missing] == discipline).any():
-            out[("discipline_accuracy", discipline)] = accuracy(disciplines == discipline)
-    out[("unparsed", "")] = resampled_count(counts, read.unparsed & ~missing)
-    out[("errors", "")] = resampled_count(counts, missing)
-    return out
+        for k, letter in _draws(records, read, seed, counts[b]):
+            picked[b, k] += eval_multi_choice(read.golds[k], letter)
+    return values_of(measure(records, read, counts, picked))

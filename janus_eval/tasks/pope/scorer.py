@@ -12,7 +12,29 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from janus_eval.score.base import Scored, answered, blank_unanswered, error_rows, predictions, table, unanswered
+from janus_eval.core.metric import Metric
+from janus_eval.score.base import (
+    ERRORS,
+    Measured,
+    Scored,
+    blank_unanswered,
+    errors,
+    every_record,
+    predictions,
+    table_of,
+    unanswered,
+    values_of,
+)
+
+METRICS = (
+    Metric("accuracy", True, "percent"),
+    Metric("precision", True, "percent"),
+    Metric("recall", True, "percent"),
+    Metric("f1", True, "percent"),
+    Metric("yes_ratio", None, "percent"),  # the share of yes answers: neither way is better
+    Metric("f1_mean", True, "percent"),
+    ERRORS,
+)
 
 
 def parse(text: str) -> str:
@@ -44,13 +66,37 @@ def rates(tp, fp, tn, fn) -> dict[str, np.ndarray]:
     return {k: np.where(n > 0, v, np.nan) for k, v in values.items()}
 
 
-def binary_metrics(labels: pd.Series, preds: pd.Series) -> dict[str, float]:
-    pos_l, pos_p = labels == "yes", preds == "yes"
-    tp = int((pos_l & pos_p).sum())
-    fp = int((~pos_l & pos_p).sum())
-    tn = int((~pos_l & ~pos_p).sum())
-    fn = int((pos_l & ~pos_p).sum())
-    return {k: float(v) for k, v in rates(tp, fp, tn, fn).items()}
+def measure(records: pd.DataFrame, parsed: pd.Series, counts: np.ndarray) -> Measured:
+    """Every metric, per resample (`counts[b, i]`: draws of record i in resample b), in the table's
+    order: per split (sorted) and pooled, from confusion counts; then `f1_mean`, the splits' F1
+    fractions summed in split order (a split missing from a resample adds nothing and is NaN)."""
+    labels = records["answer"].astype(str).str.strip().str.lower().to_numpy()
+    ok = ~unanswered(records).to_numpy()
+    cats = records["category"].astype(str).to_numpy() if "category" in records else None
+    pos_l, pos_p = labels == "yes", parsed.to_numpy() == "yes"
+    cells = [pos_l & pos_p, ~pos_l & pos_p, ~pos_l & ~pos_p, pos_l & ~pos_p]  # tp fp tn fn
+    groups = [(s, ok & (cats == s)) for s in sorted(set(cats[ok]))] if cats is not None else []
+    groups.append(("pooled", ok))
+    # one indicator column per (group, cell), then all resamples in one product
+    ind = np.stack([g & c for _, g in groups for c in cells], axis=1).astype(float)
+    sums = counts.astype(float) @ ind
+    out: Measured = {}
+    f1_total = np.zeros(len(counts))
+    n_splits = np.zeros(len(counts))
+    for k, (name, _) in enumerate(groups):
+        tp, fp, tn, fn = (sums[:, 4 * k + j] for j in range(4))
+        n = tp + fp + tn + fn
+        values = rates(tp, fp, tn, fn)  # NaN where nothing is drawn
+        for metric, value in values.items():
+            out[(metric, name)] = (100 * value, n)
+        if name != "pooled":
+            f1_total = f1_total + np.where(n > 0, values["f1"], 0.0)
+            n_splits = n_splits + (n > 0)
+    if len(groups) > 1:
+        f1_mean = np.divide(100 * f1_total, n_splits, out=np.full(len(counts), np.nan), where=n_splits > 0)
+        out[("f1_mean", "")] = (f1_mean, out[("accuracy", "pooled")][1])
+    out[(ERRORS.name, "")] = errors(counts, records)
+    return out
 
 
 def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
@@ -58,59 +104,12 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     labels = records["answer"].astype(str).str.strip().str.lower()
     per_sample = pd.DataFrame({"parsed": parsed, "score": (parsed == labels).astype(float)})
     per_sample = blank_unanswered(per_sample, records)
-
-    ok = answered(records).index
-    rows = []
-    splits = sorted(records.loc[ok, "category"].astype(str).unique()) if "category" in records else []
-    f1s = []
-    for split in splits:
-        idx = ok[records.loc[ok, "category"].astype(str) == split]
-        m = binary_metrics(labels[idx], parsed[idx])
-        f1s.append(m["f1"])
-        rows += [(k, split, 100 * v, len(idx)) for k, v in m.items()]
-    m = binary_metrics(labels[ok], parsed[ok])
-    rows += [(k, "pooled", 100 * v, len(ok)) for k, v in m.items()]
-    if f1s:
-        rows.append(("f1_mean", "", 100 * sum(f1s) / len(f1s), len(ok)))
-    rows += error_rows(records)
-    return Scored(per_sample, table(rows))
+    return Scored(per_sample, table_of(measure(records, parsed, every_record(records))))
 
 
 def bootstrap(
     records: pd.DataFrame, settings: dict | None, counts: np.ndarray
 ) -> dict[tuple[str, str], np.ndarray]:
-    """The table's values on many resamples at once (the fast path of `janus-eval compare`).
-
-    `counts[b, i]` is how often record i is drawn in resample b. Gives, per (metric, subset),
-    the values `score` gives on `records.iloc[np.repeat(range(n), counts[b])]`; a split
-    missing from a resample is NaN there.
-    """
-    parsed = predictions(records).map(parse).to_numpy()
-    labels = records["answer"].astype(str).str.strip().str.lower().to_numpy()
-    ok = ~unanswered(records).to_numpy()
-    cats = records["category"].astype(str).to_numpy() if "category" in records else None
-    pos_l, pos_p = labels == "yes", parsed == "yes"
-    cells = [pos_l & pos_p, ~pos_l & pos_p, ~pos_l & ~pos_p, pos_l & ~pos_p]  # tp fp tn fn
-    groups = [(s, ok & (cats == s)) for s in sorted(set(cats[ok]))] if cats is not None else []
-    groups.append(("pooled", ok))
-    # one indicator column per (group, cell), then all resamples in one product
-    ind = np.stack([g & c for _, g in groups for c in cells] + [~ok], axis=1).astype(float)
-    sums = counts.astype(float) @ ind
-    out: dict[tuple[str, str], np.ndarray] = {}
-    f1_total = np.zeros(len(counts))  # fractions summed in split order, as `score` does
-    n_splits = np.zeros(len(counts))
-    for k, (name, _) in enumerate(groups):
-        tp, fp, tn, fn = (sums[:, 4 * k + j] for j in range(4))
-        present = (tp + fp + tn + fn) > 0 if name != "pooled" else np.ones(len(counts), bool)
-        values = rates(tp, fp, tn, fn)
-        for metric, value in values.items():
-            out[(metric, name)] = np.where(present, 100 * value, np.nan)
-        if name != "pooled":
-            f1_total = f1_total + np.where(present, values["f1"], 0.0)
-            n_splits = n_splits + present
-    if len(groups) > 1:
-        out[("f1_mean", "")] = np.divide(
-            100 * f1_total, n_splits, out=np.full(len(counts), np.nan), where=n_splits > 0
-        )
-    out[("errors", "")] = sums[:, -1]
-    return out
+    """`score`'s values on many resamples at once (the fast path of `janus-eval compare`): the
+    answers parsed once, the same `measure`."""
+    return values_of(measure(records, predictions(records).map(parse), counts))

@@ -15,21 +15,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from janus_eval.score.options import is_missing
+from janus_eval.core.metric import Metric
 from janus_eval.score.base import (
+    ERRORS,
+    UNPARSED,
+    Measured,
     Scored,
-    answered,
     blank_unanswered,
-    error_rows,
-    percent,
+    count,
+    errors,
+    every_record,
     predictions,
-    resampled_count,
-    resampled_percent,
-    table,
+    share,
+    table_of,
     unanswered,
+    values_of,
 )
 from janus_eval.score.choices import extract_choice
+from janus_eval.score.options import is_missing
 
+METRICS = (Metric("accuracy", True, "percent"), UNPARSED, ERRORS)
 DIMENSIONS = {
     1: "Scene Understanding",
     2: "Instance Identity",
@@ -72,23 +77,27 @@ def _dimension_order(name: str) -> tuple[int, str]:
     return len(name.split()[0]), name
 
 
+def measure(records: pd.DataFrame, parsed: pd.Series, correct: pd.Series, counts: np.ndarray) -> Measured:
+    """Every metric per resample (`counts[b, i]`: draws of record i in resample b): accuracy over
+    the answered image questions, pooled and per dimension (NaN where none is drawn)."""
+    ok = ~unanswered(records).to_numpy()
+    if "data_type" in records:
+        ok &= (records["data_type"].astype(str) == "image").to_numpy()
+    right = correct.to_numpy()
+    out = {("accuracy", ""): share(counts, ok, right)}
+    if "question_type_id" in records:
+        dims = records["question_type_id"].map(dimension_name).to_numpy()
+        for name in sorted(set(dims[ok]), key=_dimension_order):
+            out[("accuracy", name)] = share(counts, ok & (dims == name), right)
+    out[(UNPARSED.name, "")] = count(counts, ok & parsed.isna().to_numpy(), ok)
+    out[(ERRORS.name, "")] = errors(counts, records)
+    return out
+
+
 def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
     parsed, correct = _parse(records)
     per_sample = blank_unanswered(pd.DataFrame({"parsed": parsed, "score": correct}), records)
-
-    ok = answered(records)
-    if "data_type" in ok:
-        ok = ok[ok["data_type"].astype(str) == "image"]
-    idx = ok.index
-    rows = [("accuracy", "", percent(correct[idx]), len(idx))]
-    if "question_type_id" in ok:
-        dims = ok["question_type_id"].map(dimension_name)
-        for name in sorted(dims.unique(), key=_dimension_order):
-            sub = dims.index[dims == name]
-            rows.append(("accuracy", name, percent(correct[sub]), len(sub)))
-    rows.append(("unparsed", "", float(parsed[idx].isna().sum()), len(idx)))
-    rows += error_rows(records)
-    return Scored(per_sample, table(rows))
+    return Scored(per_sample, table_of(measure(records, parsed, correct, every_record(records))))
 
 
 def bootstrap(
@@ -97,17 +106,4 @@ def bootstrap(
     """`score`'s values on many resamples at once (`counts[b, i]`: draws of record i in
     resample b): the answers are parsed once, each resample weighs their correctness
     (the fast path of `compare`). A dimension none of whose questions is drawn is NaN."""
-    parsed, correct = _parse(records)
-    missing = unanswered(records).to_numpy()
-    ok = ~missing
-    if "data_type" in records:
-        ok &= (records["data_type"].astype(str) == "image").to_numpy()
-    right = correct.to_numpy()
-    out = {("accuracy", ""): resampled_percent(counts, ok, right)}
-    if "question_type_id" in records:
-        dims = records["question_type_id"].map(dimension_name).to_numpy()
-        for name in sorted(set(dims[ok]), key=_dimension_order):
-            out[("accuracy", name)] = resampled_percent(counts, ok & (dims == name), right)
-    out[("unparsed", "")] = resampled_count(counts, ok & parsed.isna().to_numpy())
-    out[("errors", "")] = resampled_count(counts, missing)
-    return out
+    return values_of(measure(records, *_parse(records), counts))

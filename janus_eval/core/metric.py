@@ -1,0 +1,29 @@
+"""What a metric is, as a benchmark's scorer declares it (`METRICS` in tasks/<name>/scorer.py).
+
+`higher_is_better` says which way a change is better: True (accuracies, F1, scores),
+False (counts of failures: `errors`, `unparsed`), None for a neutral metric where
+neither way is (POPE's `yes_ratio`). `janus-eval compare` reads it for its
+verdicts (`analyse/tolerances.py`, `direction`). `unit` is the scale of the
+table's value: "percent" (0-100), "points" (MME's scores) or "count".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Unit = Literal["percent", "points", "count"]
+UNITS: tuple[str, ...] = ("percent", "points", "count")
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str  # the `metric` column of the score table
+    higher_is_better: bool | None  # None: neutral
+    unit: Unit
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise ValueError(f"metric {self.name}: unit must be one of {', '.join(UNITS)}, not {self.unit!r}")
+        if not (self.higher_is_better is None or isinstance(self.higher_is_better, bool)):
+            raise ValueError(f"metric {self.name}: higher_is_better must be True, False or None")
