@@ -38,7 +38,8 @@ def jpeg_640x480(i: int) -> bytes:
 
 def pope_like(folder: Path, n: int, image_bytes) -> Path:
     """A local POPE copy of n rows (HF schema, parquet) in folder/pope/."""
-    from datasets import Dataset, Features, Image as ImageFeature, Value
+    from datasets import Dataset, Features, Value
+    from datasets import Image as ImageFeature
 
     rows = [
         {"id": str(i), "question_id": str(i // 3 + 1), "question": "Is there a dog in the image?",

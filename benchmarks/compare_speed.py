@@ -26,9 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit  # noqa: E402
 
 from janus_eval.analyse.compare import _counts, _per_resample, compare
-from janus_eval.tasks.registry import load_task
 from janus_eval.runner import score_file
-from janus_eval.tasks.registry import get_scorer
+from janus_eval.tasks.registry import get_scorer, load_task
 
 GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden"
 FILES = {

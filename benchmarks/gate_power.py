@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit  # noqa: E402
 
 from janus_eval.analyse.compare import compare
-from janus_eval.tasks.registry import load_task
 from janus_eval.runner import score_file
 from janus_eval.tasks.pope.scorer import parse
+from janus_eval.tasks.registry import load_task
 
 GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden" / "pope" / "llava-v1.5-13b.samples.jsonl"
 

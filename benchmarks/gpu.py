@@ -29,8 +29,13 @@ def janus_pro_7b(device: str):
     """Janus-Pro-7B's architecture, random bf16 weights, a tokenizer of our own."""
     import torch
     from transformers import (
-        JanusConfig, JanusForConditionalGeneration, JanusImageProcessor, JanusProcessor,
-        JanusVisionConfig, JanusVQVAEConfig, LlamaConfig,
+        JanusConfig,
+        JanusForConditionalGeneration,
+        JanusImageProcessor,
+        JanusProcessor,
+        JanusVisionConfig,
+        JanusVQVAEConfig,
+        LlamaConfig,
     )  # fmt: skip
 
     from janus_eval.solve.models.tiny import tiny_path
@@ -73,7 +78,8 @@ def understanding(adapter, n: int, batch_size: int, workers: int) -> dict:
     task = load_task("pope")
     images = [jpeg_640x480(i) for i in range(64)]
     samples = [
-        Sample(str(i), {"question": "Is there a dog in the image?"}, [{"bytes": images[i % 64], "path": None}], decode=to_rgb)
+        Sample(str(i), {"question": "Is there a dog in the image?"}, [{"bytes": images[i % 64], "path": None}],
+               decode=to_rgb)  # fmt: skip
         for i in range(n)
     ]
     batches = [samples[i : i + batch_size] for i in range(0, n, batch_size)]
@@ -123,7 +129,7 @@ def main() -> None:
     ap.add_argument("--gen-batch-size", type=int, default=64)
     ap.add_argument("--compile", action="store_true", help="static KV cache + compiled decode step")
     ap.add_argument("--image-loop", choices=["static", "growing"], default="static",
-                    help="the sampler's KV cache: fixed-shape StaticCache (CUDA default) or the growing one")  # fmt: skip
+                    help="the sampler's KV cache: fixed-shape StaticCache (CUDA default) or the growing")  # fmt: skip
     args = ap.parse_args()
     if args.compile and args.image_loop != "static":
         ap.error("--compile captures the fixed-shape loop: use --image-loop static")

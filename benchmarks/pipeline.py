@@ -78,8 +78,8 @@ def main() -> None:
     args = ap.parse_args()
 
     from janus_eval.data.load import load_samples
-    from janus_eval.tasks.registry import resolve_tasks
     from janus_eval.runner import RunOptions, run
+    from janus_eval.tasks.registry import resolve_tasks
 
     task = resolve_tasks("pope")
     with tempfile.TemporaryDirectory() as tmp:

@@ -166,8 +166,10 @@ def main() -> None:
         token_diff += int(diff.sum())
         image_diff += int(diff.any(dim=1).sum())
         first_diff += [int(d.nonzero()[0]) for d in diff if d.any()]
-    result["exact_vs_official_batched"] = {"images": len(jobs), "images_differing": image_diff,
-                                           "tokens_differing": token_diff, "first_differing_step": first_diff}  # fmt: skip
+    result["exact_vs_official_batched"] = {
+        "images": len(jobs), "images_differing": image_diff, "tokens_differing": token_diff,
+        "first_differing_step": first_diff,
+    }  # fmt: skip
     # single images: the official loop's own torch.multinomial on the global generator
     same = 0
     for p in range(len(ids)):
@@ -184,7 +186,9 @@ def main() -> None:
     # 2. batch invariance: one image per batch vs all 16 in one (padded) batch
     if not args.skip_invariance:
         singles = torch.cat([
-            sample_image_tokens(model, [ids[p]], [torch.Generator(device=cuda).manual_seed(seeds[(p, k)])], pad_token_id=PAD).cpu()
+            sample_image_tokens(
+                model, [ids[p]], [torch.Generator(device=cuda).manual_seed(seeds[(p, k)])], pad_token_id=PAD
+            ).cpu()
             for p, k in jobs
         ])  # fmt: skip
         diff = singles != mine

@@ -25,8 +25,8 @@ def main() -> None:
     ap.add_argument("--device", default=None)
     args = ap.parse_args()
 
-    from janus_eval.data.load import load_samples
     from janus_eval.data.build_demo import png, shapes
+    from janus_eval.data.load import load_samples
     from janus_eval.solve.models import load_model
     from janus_eval.solve.pipeline import prepare_batch
     from janus_eval.tasks.registry import load_task

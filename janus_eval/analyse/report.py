@@ -19,12 +19,12 @@ from pathlib import Path
 import pandas as pd
 
 from janus_eval.analyse.reporting import plots as plotting
-from janus_eval.analyse.reporting.collect import Board, Key, collect
-from janus_eval.analyse.reporting.samples import FailureSet, Gallery, failures, gallery
-from janus_eval.analyse.reporting.tables import Table, detail, leaderboard, runs
+from janus_eval.analyse.reporting.collect import Board, collect
 from janus_eval.analyse.reporting.document import PlotFile, ReportData, Section
 from janus_eval.analyse.reporting.page_html import render_html
 from janus_eval.analyse.reporting.page_md import render_markdown
+from janus_eval.analyse.reporting.samples import failures, gallery
+from janus_eval.analyse.reporting.tables import detail, leaderboard, runs
 from janus_eval.core.files import atomic_write_text
 
 ASSETS = "leaderboard_files"

@@ -95,8 +95,9 @@ def mme_rows() -> list[dict]:
         image = png(shapes(scene))
         qid = f"{category}/{i:04d}.png"
         suffix = " Please answer yes or no."
-        rows.append({"question_id": qid, "image": image, "question": yes_q + suffix, "answer": "Yes", "category": category})
-        rows.append({"question_id": qid, "image": image, "question": no_q + suffix, "answer": "No", "category": category})
+        for question, answer in ((yes_q, "Yes"), (no_q, "No")):
+            rows.append({"question_id": qid, "image": image, "question": question + suffix, "answer": answer,
+                         "category": category})  # fmt: skip
     return rows
 
 
@@ -128,7 +129,8 @@ def seedbench_rows() -> list[dict]:
     video question (frames) that the task's `where: data_type: image` filter leaves out."""
     cases = [
         (1, [("circle", "red")], "What does the image show?", ["A red circle", "A blue square", "A dog", "A car"], "A"),
-        (5, [("square", "blue"), ("square", "blue")], "How many squares are there?", ["One", "Three", "Two", "Four"], "C"),
+        (5, [("square", "blue"), ("square", "blue")], "How many squares are there?",
+         ["One", "Three", "Two", "Four"], "C"),
         (3, [("triangle", "green")], "What color is the triangle?", ["Red", "Green", "Blue", "Yellow"], "B"),
         (4, [("circle", "yellow"), ("triangle", "red")], "Where is the triangle?",
          ["On the left", "At the top", "At the bottom", "On the right"], "D"),
@@ -262,7 +264,8 @@ def geneval_rows() -> list[dict]:
 
 def _feature(values: list):
     """The HF feature of a column from its first non-empty value."""
-    from datasets import Image as ImageFeature, List, Value
+    from datasets import Image as ImageFeature
+    from datasets import List, Value
 
     v = next((x for x in values if x is not None), None)
     if isinstance(v, dict) and "bytes" in v:

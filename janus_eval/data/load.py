@@ -161,7 +161,8 @@ def _keep_rows(task: TaskConfig, dataset):
 
 def _undecoded(dataset):
     """Keep images as raw bytes so a bad one fails on its own sample, not the whole load."""
-    from datasets import Image as ImageFeature, List, Sequence
+    from datasets import Image as ImageFeature
+    from datasets import List, Sequence
 
     for name, feature in dataset.features.items():
         if isinstance(feature, ImageFeature):

@@ -8,8 +8,8 @@ everything here is a no-op for a single process.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from janus_eval.core.paths import default_device

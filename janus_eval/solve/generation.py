@@ -19,9 +19,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from janus_eval.core.sample import Sample
 from janus_eval.core.errors import UsageError
 from janus_eval.core.requests import Draw
+from janus_eval.core.sample import Sample
 from janus_eval.core.seeds import image_seed
 from janus_eval.core.task import TaskConfig
 from janus_eval.store.run_store import RunStore

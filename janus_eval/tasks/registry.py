@@ -58,7 +58,8 @@ def task_names() -> list[str]:
 def _check_keys(where: str, raw: dict[str, Any], known: frozenset[str]) -> None:
     unknown = sorted(set(raw) - known)
     if unknown:
-        raise UsageError(f"{where}: unknown key {', '.join(map(repr, unknown))}; known keys: {', '.join(sorted(known))}")
+        names = ", ".join(map(repr, unknown))
+        raise UsageError(f"{where}: unknown key {names}; known keys: {', '.join(sorted(known))}")
 
 
 def load_task(name: str, protocol: str = DEFAULT_PROTOCOL) -> TaskConfig:

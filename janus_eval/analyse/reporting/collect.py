@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from janus_eval.core.errors import UsageError
 from janus_eval.analyse.paper import paper_model, paper_table
+from janus_eval.core.errors import UsageError
 from janus_eval.store.run_info import RunInfo, load_run
 
 Key = tuple[str, str]  # (metric, subset)
@@ -66,17 +66,18 @@ class Board:
         for run in self.runs:
             for r in run.scores.itertuples():
                 ref = run.reference(r.task, (r.metric, r.subset), self.paper)
-                rows.append(
-                    {"source": "run", "run": run.label, "model": run.info.model, "fingerprint": run.info.fingerprint or "",
-                         "date": run.info.date, "task": r.task, "metric": r.metric, "subset": r.subset, "value": r.value, "n": r.n,
-                         "paper": ref, "delta": r.value - ref, "headline": self.headline.get(r.task) == (r.metric, r.subset)}
-                )  # fmt: skip
+                rows.append({
+                    "source": "run", "run": run.label, "model": run.info.model,
+                    "fingerprint": run.info.fingerprint or "", "date": run.info.date, "task": r.task,
+                    "metric": r.metric, "subset": r.subset, "value": r.value, "n": r.n, "paper": ref,
+                    "delta": r.value - ref, "headline": self.headline.get(r.task) == (r.metric, r.subset),
+                })  # fmt: skip
         for r in self.paper.itertuples():
-            rows.append(
-                {"source": "paper", "run": "", "model": r.model, "fingerprint": "", "date": "", "task": r.task, "metric": r.metric,
-                     "subset": r.subset, "value": r.value, "n": np.nan, "paper": np.nan, "delta": np.nan,
-                     "headline": self.headline.get(r.task) == (r.metric, r.subset)}
-            )  # fmt: skip
+            rows.append({
+                "source": "paper", "run": "", "model": r.model, "fingerprint": "", "date": "", "task": r.task,
+                "metric": r.metric, "subset": r.subset, "value": r.value, "n": np.nan, "paper": np.nan,
+                "delta": np.nan, "headline": self.headline.get(r.task) == (r.metric, r.subset),
+            })  # fmt: skip
         out = pd.DataFrame(rows, columns=LONG_COLUMNS)
         out["n"] = out["n"].astype("Int64")
         return out
@@ -121,14 +122,15 @@ def collect(run_dirs: list[Path], paper: pd.DataFrame | None = None) -> Board:
     order = list(dict.fromkeys(paper["task"]))  # the report's order, then the others by name
     present = {t for run in runs for t in run.scores["task"]}
     tasks = [t for t in order if t in present] + sorted(present - set(order))
-    kinds, headline = {}, {}
+    kinds: dict[str, str] = {}
+    headline: dict[str, Key] = {}
     for task in tasks:
         for run in runs:
-            info = run.info.tasks.get(task)
-            if info is not None and info.config:
-                kinds.setdefault(task, info.kind)
-                if info.headline[0]:
-                    headline.setdefault(task, info.headline)
+            task_info = run.info.tasks.get(task)
+            if task_info is not None and task_info.config:
+                kinds.setdefault(task, task_info.kind)
+                if task_info.headline[0]:
+                    headline.setdefault(task, task_info.headline)
         kinds.setdefault(task, "understanding")
         if task not in headline:  # no config: the paper's row for the task, else its first overall row
             ref = paper[paper["task"] == task]

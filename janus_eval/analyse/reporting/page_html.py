@@ -8,7 +8,7 @@ load that is not an inline image, as a second fence behind the escaping.
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from janus_eval.analyse.markup import html_text as e
 from janus_eval.analyse.reporting.document import ReportData, Section
@@ -19,7 +19,8 @@ CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'n
 CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 1280px;
        padding: 0 16px; color: #1f2328; background: #fff; }
-h1 { font-size: 24px; margin-bottom: 4px; } h2 { border-bottom: 1px solid #d0d7de; padding-bottom: 4px; margin-top: 36px; }
+h1 { font-size: 24px; margin-bottom: 4px; }
+h2 { border-bottom: 1px solid #d0d7de; padding-bottom: 4px; margin-top: 36px; }
 h3 { font-size: 15px; margin-top: 20px; }
 .meta, .note { color: #59636e; } .note::before { content: "⚠ "; }
 nav a { margin-right: 12px; }

@@ -7,7 +7,6 @@ The sample views are shorter than the HTML page's; the HTML page has them all.
 
 from __future__ import annotations
 
-
 from janus_eval.analyse.markup import md_cell as m
 from janus_eval.analyse.reporting.document import ReportData, Section
 from janus_eval.analyse.reporting.samples import FailureSet, Gallery

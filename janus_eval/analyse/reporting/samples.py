@@ -14,8 +14,8 @@ from typing import Any
 
 from PIL import Image
 
-from janus_eval.store.run_info import record_id
 from janus_eval.analyse.reporting.collect import RunResult
+from janus_eval.store.run_info import record_id
 
 INTERNAL = {"sample_id", "id", "prompt", "prediction", "parsed", "score", "error", "images"}
 
@@ -68,10 +68,9 @@ class Gallery:
 
 
 def _score(record: dict[str, Any]) -> float | None:
-    value = record.get("score")
     try:
-        value = float(value)
-    except (TypeError, ValueError):
+        value = float(record["score"])
+    except (KeyError, TypeError, ValueError):
         return None
     return None if math.isnan(value) else value
 
@@ -110,9 +109,9 @@ def thumbnail(path: Path | None, size: int) -> Thumb:
     if not path.is_file():
         return Thumb(None, "image file missing")
     try:
-        with Image.open(path) as img:
-            img.draft("RGB", (size, size))
-            img = img.convert("RGB")
+        with Image.open(path) as opened:
+            opened.draft("RGB", (size, size))
+            img = opened.convert("RGB")
             img.thumbnail((size, size))
             buf = io.BytesIO()
             img.save(buf, format="JPEG", quality=85)

@@ -23,7 +23,6 @@ from janus_eval.solve.models.chat import JANUS_ROLES, PRO_ROLES, chat_text, pad_
 from janus_eval.solve.models.image_inputs import ImageSettings, pixel_values
 
 
-
 @dataclass(frozen=True)
 class KnownModel:
     hub_id: str

@@ -25,8 +25,6 @@ whole batch at once (`exponential_race`).
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass

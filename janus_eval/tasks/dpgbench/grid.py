@@ -44,6 +44,7 @@ def split_grid(grid: Image.Image, n: int) -> list[Image.Image]:
     size = grid.width // cols
     if grid.width != cols * size or grid.height != rows * size:
         raise ValueError(
-            f"a grid of {n} images must be {cols * size}x{rows * size} (tiles of {size} px), got {grid.width}x{grid.height}"
+            f"a grid of {n} images must be {cols * size}x{rows * size} (tiles of {size} px), "
+            f"got {grid.width}x{grid.height}"
         )
     return [grid.crop(box) for box in tile_boxes(n, size)]
