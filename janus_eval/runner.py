@@ -329,7 +329,8 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
 
 # --- score -------------------------------------------------------------------------
 def read_samples_file(path: Path, task: TaskConfig) -> list[dict[str, Any]]:
-    """Read a samples JSONL in the contract of DESIGN.md; a bad line names its number."""
+    """Read a samples JSONL (the samples contract: `prediction` and the task's id columns on
+    every line); a bad line names its number."""
     if not path.is_file():
         raise UsageError(f"no samples file at {path}")
     rows = []
