@@ -16,6 +16,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from janus_eval.solve import distributed
+from janus_eval.core.record import ERROR, SAMPLE_ID, Record
 from janus_eval.core.sample import Sample
 from janus_eval.data.load import load_samples, make_ids
 from janus_eval.core.errors import UsageError
@@ -100,8 +101,8 @@ def answer_samples(
         for records, slots, prepared in prepared_batches(task, preparer, batches, opts.workers):
             answers = generate(prepared) if prepared is not None else []
             for slot, prompt, text in zip(slots, prepared.prompts if prepared is not None else [], answers):
-                records[slot]["prompt"] = prompt
-                records[slot]["prediction"] = text
+                records[slot].prompt = prompt
+                records[slot].prediction = text
             store.append_records(task.name, records, shard=opts.shard)
             bar.update(len(records))
 
@@ -306,8 +307,8 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
         if world.main:
             store.merge_shards(task.name)
             order = {s.id: i for i, s in enumerate(samples)}
-            latest = {r["sample_id"]: r for r in store.read_records(task.name)}  # a redrawn sample's last record
-            records = sorted((r for i, r in latest.items() if i in order), key=lambda r: order[r["sample_id"]])
+            latest = {r[SAMPLE_ID]: r for r in store.read_records(task.name)}  # a redrawn sample's last record
+            records = sorted((r for i, r in latest.items() if i in order), key=lambda r: order[r[SAMPLE_ID]])
             others = [r for i, r in latest.items() if i not in order]  # e.g. beyond a smaller --limit: kept
             extra = {"image_root": str(store.task_dir(task.name)), "device": opts.device, **opts.scoring}
             records, table = score_records(task, records, judges, extra)
@@ -356,7 +357,7 @@ def score_file(
 ) -> RunStore:
     rows = read_samples_file(Path(path), task)
     ids = make_ids(rows, task.id_columns)
-    records = [{"sample_id": i, **r, "error": r.get("error")} for i, r in zip(ids, rows)]
+    records = [Record.new(i, r, error=r.get(ERROR)).to_dict() for i, r in zip(ids, rows)]
     # Image paths in a samples file are relative to the file's folder.
     extra = {"image_root": str(Path(path).resolve().parent), **(scoring or {})}
     records, table = score_records(task, records, judges, extra)

@@ -19,6 +19,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from janus_eval.core.record import Record
 from janus_eval.core.sample import Sample
 from janus_eval.core.errors import UsageError
 from janus_eval.core.requests import Draw
@@ -78,7 +79,7 @@ def draw_samples(task: TaskConfig, samples: list[Sample], adapter, store: RunSto
             images = adapter.draw(draws, batch_size=opts.batch_size)
             records = []
             for sample, imgs in zip(batch, images):
-                rec = {"sample_id": sample.id, **sample.row, "error": None}
+                rec = Record.new(sample.id, sample.row, error=None)
                 rec.update(write(task_dir, sample, imgs, task))
                 records.append(rec)
             store.append_records(task.name, records, shard=getattr(opts, "shard", None))

@@ -57,12 +57,6 @@ class RunInfo:
         return self.run_id
 
 
-def record_id(record: dict[str, Any]) -> str | None:
-    """A record's sample id (`sample_id`, or `id` in older files)."""
-    value = record.get("sample_id", record.get("id"))
-    return None if value is None else str(value)
-
-
 def _date(manifest: dict[str, Any], store: RunStore) -> str:
     stamp = manifest.get("updated") or manifest.get("created")
     if stamp:

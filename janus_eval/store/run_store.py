@@ -21,6 +21,7 @@ import pandas as pd
 
 from janus_eval.core.errors import UsageError
 from janus_eval.core.files import atomic_write_text
+from janus_eval.core.record import IMAGES, SAMPLE_ID, Record, as_dict
 
 SCORE_COLUMNS = ["task", "metric", "subset", "value", "n", "paper", "delta"]
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -96,7 +97,7 @@ class RunStore:
             data = data[: data.rfind(b"\n") + 1]
         records = []
         for n, rec in json_objects(path, data.decode("utf-8", errors="replace").splitlines()):
-            if "sample_id" not in rec:
+            if SAMPLE_ID not in rec:
                 raise UsageError(f"{path}:{n}: not a record of this run store (no sample_id)")
             records.append(rec)
         return records
@@ -108,10 +109,10 @@ class RunStore:
         root = self.task_dir(task)
         paths = [self.samples_path(task), *self.shard_paths(task)]
         return {
-            r["sample_id"]
+            r[SAMPLE_ID]
             for p in paths
             for r in self.read_records(task, p)
-            if all((root / img).is_file() for img in (r.get("images") or []))
+            if all((root / img).is_file() for img in (r.get(IMAGES) or []))
         }
 
     def merge_shards(self, task: str) -> None:
@@ -120,11 +121,11 @@ class RunStore:
         if not shards:
             return
         merged = self.read_records(task)
-        seen = {r["sample_id"] for r in merged}
+        seen = {r[SAMPLE_ID] for r in merged}
         for path in shards:
             for rec in self.read_records(task, path):
-                if rec["sample_id"] not in seen:
-                    seen.add(rec["sample_id"])
+                if rec[SAMPLE_ID] not in seen:
+                    seen.add(rec[SAMPLE_ID])
                     merged.append(rec)
         self.rewrite_records(task, merged)
         for path in shards:
@@ -133,14 +134,16 @@ class RunStore:
     def shard_paths(self, task: str) -> list[Path]:
         return sorted(self.task_dir(task).glob("samples.rank*.jsonl"))
 
-    def append_records(self, task: str, records: Iterable[dict[str, Any]], shard: int | None = None) -> None:
+    def append_records(
+        self, task: str, records: Iterable[Record | dict[str, Any]], shard: int | None = None
+    ) -> None:
         """Append and flush; `shard` (a torchrun rank) writes that rank's own file."""
         path = self.samples_path(task) if shard is None else self.task_dir(task) / f"samples.rank{shard}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         _cut_partial_tail(path)
         with open(path, "a", encoding="utf-8") as fh:
             for rec in records:
-                fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+                fh.write(json.dumps(as_dict(rec), ensure_ascii=False, default=str) + "\n")
             fh.flush()  # in the OS's hands: a killed process loses nothing written
 
     def rewrite_records(self, task: str, records: list[dict[str, Any]]) -> None:
