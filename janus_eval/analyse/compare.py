@@ -135,7 +135,7 @@ def _stored_mean(frame: pd.DataFrame, settings: dict, counts: np.ndarray) -> dic
 
 def _method(task: TaskInfo) -> tuple[str, Batch, Callable[[pd.DataFrame, dict], dict[Key, float]]]:
     """How to score a task's records: (method name, batch scorer, full-set scorer)."""
-    needs_judge = bool(task.config.get("requires_judge")) or task.kind == "generation"
+    needs_judge = task.requires_judge or task.kind == "generation"
     try:
         score = get_scorer(task.scorer)
     except (ModuleNotFoundError, UsageError) as exc:  # a scorer this install does not have
@@ -245,7 +245,7 @@ def compare(
         t0 = time.perf_counter()
         info = base.tasks[task] if base.tasks[task].config else new.tasks[task]
         method, batch, full = _method(info)
-        settings = dict(info.config.get("scoring") or {})
+        settings = info.scoring  # as recorded in the manifest: the YAML's and the command line's
         fb, fn = _frame(base, task), _frame(new, task)
         n_base, n_new = len(fb), len(fn)
         ids = sorted(set(fb.index) & set(fn.index))

@@ -15,7 +15,8 @@ harness's value (a generation task's `prompt` is the dataset's prompt, the text 
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 SAMPLE_ID = "sample_id"  # the harness's id of the sample (data/load.py make_ids)
 PROMPT = "prompt"  # the text the model was given (understanding: the full chat prompt)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from janus_eval.core.errors import UsageError
 from janus_eval.core.files import atomic_write_text
+from janus_eval.core.manifest import Manifest
 from janus_eval.core.record import IMAGES, SAMPLE_ID, Record, as_dict
 
 SCORE_COLUMNS = ["task", "metric", "subset", "value", "n", "paper", "delta"]
@@ -70,13 +71,17 @@ class RunStore:
     def manifest_path(self) -> Path:
         return self.root / "manifest.json"
 
-    def read_manifest(self) -> dict[str, Any]:
+    def read_manifest(self) -> Manifest | None:
+        """The run's manifest (None before the run wrote one); one that is not JSON is a UsageError."""
         if not self.manifest_path.exists():
-            return {}
-        return json.loads(self.manifest_path.read_text())
+            return None
+        try:
+            return Manifest.from_json(self.manifest_path.read_text(encoding="utf-8"), run_id=self.root.name)
+        except (ValueError, TypeError) as exc:  # not JSON (JSONDecodeError), or not an object
+            raise UsageError(f"{self.manifest_path} is not a run manifest ({exc})") from exc
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
-        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1, sort_keys=True, default=str))
+    def write_manifest(self, manifest: Manifest) -> None:
+        atomic_write_text(self.manifest_path, manifest.to_json())
 
     # --- samples --------------------------------------------------------
     def task_dir(self, task: str) -> Path:
