@@ -77,8 +77,9 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=16)
     args = ap.parse_args()
 
+    from janus_eval.core.spec import RunSpec
     from janus_eval.data.load import load_samples
-    from janus_eval.runner import RunOptions, run
+    from janus_eval.runner import run
     from janus_eval.tasks.registry import resolve_tasks
 
     task = resolve_tasks("pope")
@@ -88,7 +89,7 @@ def main() -> None:
         with Timer() as bare:
             n = bare_loop(samples, args.workers, args.batch_size)
         assert n == args.samples
-        opts = RunOptions(model="instant", output=Path(tmp) / "out", run_id="bench", batch_size=args.batch_size,
+        opts = RunSpec(model="instant", output=Path(tmp) / "out", run_id="bench", batch_size=args.batch_size,
                           data_dir=data, workers=args.workers, progress=False)  # fmt: skip
         with Timer() as whole:
             store = run(task, opts, load_model=InstantAdapter)

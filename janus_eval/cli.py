@@ -52,7 +52,8 @@ def make_judges(
 def scoring_overrides(
     dpg_csv: Optional[Path], vqa_model: Optional[str], official_quirks: bool, geneval_dir: Optional[Path] = None
 ) -> dict:
-    """Scorer settings given on the command line (only those given)."""
+    """Scorer settings given on the command line (only those given). The runner puts each into
+    the `scoring` of the tasks whose scorer takes it, so it is in their config hash."""
     out: dict = {}
     if geneval_dir is not None:
         out["geneval_dir"] = str(geneval_dir)
@@ -123,7 +124,8 @@ def run(
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
     from janus_eval.solve.generation import with_generation_overrides
     from janus_eval.tasks.registry import resolve_tasks
-    from janus_eval.runner import RunOptions, tasks_with_judges
+    from janus_eval.core.spec import RunSpec
+    from janus_eval.runner import tasks_with_judges
     from janus_eval.runner import run as run_tasks
 
     judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, demo)
@@ -134,12 +136,13 @@ def run(
         with_generation_overrides(t, cfg=cfg, temperature=temperature, images_per_prompt=images_per_prompt)
         for t in task_list
     ]
-    opts = RunOptions(
+    spec = RunSpec(
         model=model, output=output, run_id=run_id, limit=limit, batch_size=batch_size, demo=demo,
         data_dir=data_dir, device=device, dtype=dtype, seed=seed, allow_pickle=allow_pickle, progress=progress,
-        workers=workers, compile=compile, scoring=scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir),
+        workers=workers, compile=compile,
     )  # fmt: skip
-    store = run_tasks(task_list, opts, judges)
+    overrides = scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir)
+    store = run_tasks(task_list, spec, judges, scoring_overrides=overrides)
     if int(os.environ.get("RANK", "0")) != 0:
         return  # torchrun: rank 0 reports
     typer.echo(summary(store.read_scores()))
@@ -171,8 +174,8 @@ def score(
 
     judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs)
     task_list, _ = tasks_with_judges(task, [load_task(task, protocol)], judges)
-    scoring = scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir)
-    store = score_file(task_list[0], samples, output, run_id, model, judges, scoring=scoring)
+    overrides = scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir)
+    store = score_file(task_list[0], samples, output, run_id, model, judges, scoring_overrides=overrides)
     typer.echo(summary(store.read_scores()))
     typer.echo(f"run folder: {store.root}")
 

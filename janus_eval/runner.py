@@ -7,15 +7,18 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import pandas as pd
 from tqdm import tqdm
 
 from janus_eval.solve import distributed
+from janus_eval.core.manifest import UNKNOWN_MODEL, Manifest, ModelInfo, TaskEntry
+from janus_eval.core.record import ERROR, SAMPLE_ID, Record
+from janus_eval.core.spec import RunSpec
 from janus_eval.core.sample import Sample
 from janus_eval.data.load import load_samples, make_ids
 from janus_eval.core.errors import UsageError
@@ -26,33 +29,8 @@ from janus_eval.solve.models.base import ModelAdapter
 from janus_eval.analyse.paper import with_paper
 from janus_eval.solve.pipeline import prepared_batches
 from janus_eval.core.task import TaskConfig
-from janus_eval.tasks.registry import get_preflight, get_scorer
+from janus_eval.tasks.registry import get_preflight, get_scorer, with_scoring_overrides
 from janus_eval.store.run_store import RunStore, json_objects, safe_name
-
-
-@dataclass
-class RunOptions:
-    model: str
-    output: Path = Path("results")
-    run_id: str | None = None
-    limit: int | None = None
-    batch_size: int = 8
-    demo: bool = False
-    data_dir: Path | None = None
-    device: str | None = None
-    dtype: str | None = None
-    seed: int = 0
-    allow_pickle: bool = False
-    progress: bool = True
-    compile: bool = False  # static KV cache + compiled per-token step (CUDA)
-    workers: int | None = None  # data workers; None: 4 on CUDA, 0 on CPU
-    rank: int = 0  # torchrun: this process's rank and the world size
-    world_size: int = 1
-    scoring: dict[str, Any] = field(default_factory=dict)  # scorer settings from the command line
-
-    @property
-    def shard(self) -> int | None:
-        return self.rank if self.world_size > 1 else None
 
 
 def default_run_id(model: str) -> str:
@@ -69,7 +47,8 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def environment() -> dict[str, Any]:
+def environment() -> tuple[dict[str, Any], str | None]:
+    """(package versions, git sha) of this install."""
     import importlib.metadata as md
 
     versions = {}
@@ -84,12 +63,12 @@ def environment() -> dict[str, Any]:
         ).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         sha = None
-    return {"versions": versions, "git_sha": sha}
+    return versions, sha
 
 
 # --- understanding ------------------------------------------------------------
 def answer_samples(
-    task: TaskConfig, samples: list[Sample], adapter: ModelAdapter, store: RunStore, opts: RunOptions
+    task: TaskConfig, samples: list[Sample], adapter: ModelAdapter, store: RunStore, opts: RunSpec
 ) -> None:
     """Ask the model the given (pending, this rank's) samples, appending records batch by batch."""
     preparer = adapter.preparer() if hasattr(adapter, "preparer") else _asks
@@ -100,8 +79,8 @@ def answer_samples(
         for records, slots, prepared in prepared_batches(task, preparer, batches, opts.workers):
             answers = generate(prepared) if prepared is not None else []
             for slot, prompt, text in zip(slots, prepared.prompts if prepared is not None else [], answers):
-                records[slot]["prompt"] = prompt
-                records[slot]["prediction"] = text
+                records[slot].prompt = prompt
+                records[slot].prediction = text
             store.append_records(task.name, records, shard=opts.shard)
             bar.update(len(records))
 
@@ -117,16 +96,23 @@ TASK_RUNNERS: dict[str, Callable[..., None]] = {"understanding": answer_samples,
 
 # --- scoring ------------------------------------------------------------------
 def score_records(
-    task: TaskConfig, records: list[dict[str, Any]], judges: Judges | None, extra: dict[str, Any] | None = None
+    task: TaskConfig,
+    records: list[dict[str, Any]],
+    judges: Judges | None,
+    image_root: str | Path | None = None,
+    device: str | None = None,
 ):
-    """Run the task's scorer with its settings plus `extra` (the image folder, command-line
-    settings); returns (records with parsed/score, table with a task column)."""
+    """Run the task's scorer with its settings (`task.scoring`: the YAML's and the command
+    line's) and the invocation's context beside them: `image_root`, the folder image paths are
+    relative to, and the `device` judges run on (neither is a setting: not in the hash);
+    returns (records with parsed/score, table with a task column)."""
     frame = pd.DataFrame.from_records(records)
-    if "error" not in frame:
-        frame["error"] = None
-    frame["error"] = frame["error"].astype(object).where(frame["error"].notna(), None)
+    if ERROR not in frame:
+        frame[ERROR] = None
+    frame[ERROR] = frame[ERROR].astype(object).where(frame[ERROR].notna(), None)
+    context = {k: v for k, v in (("image_root", image_root), ("device", device)) if v is not None}
     try:
-        scored = get_scorer(task.scorer)(frame, {**task.scoring, **(extra or {})}, judges)
+        scored = get_scorer(task.scorer)(frame, {**task.scoring, **context}, judges)
     except KeyError as exc:
         raise UsageError(f"task {task.name}: the samples have no column {exc}, which its scorer needs") from exc
     except (ValueError, TypeError) as exc:  # a value the scorer cannot read
@@ -154,67 +140,65 @@ def _write_scores(store: RunStore, new: pd.DataFrame, model: str, demo: bool = F
 
 
 # --- run ------------------------------------------------------------------------
-def check_resume(manifest: dict[str, Any], model: str, tasks: list[TaskConfig]) -> None:
-    if not manifest:
+def check_resume(manifest: Manifest | None, model: str, tasks: list[TaskConfig]) -> None:
+    if manifest is None:
         return
-    if manifest.get("model", {}).get("model") not in (None, model):
+    if manifest.model.name not in (UNKNOWN_MODEL, model):
         raise UsageError(
-            f"run {manifest.get('run_id')} was made with model {manifest['model']['model']}, not {model}; "
-            "give a new --run-id"
+            f"run {manifest.run_id} was made with model {manifest.model.name}, not {model}; give a new --run-id"
         )
     for task in tasks:
-        old = manifest.get("tasks", {}).get(task.name)
-        if old and old.get("config_hash") != task.config_hash():
+        old = manifest.task(task.name)
+        if old is not None and old.config_hash != task.config_hash():
             raise UsageError(
-                f"task {task.name} changed since run {manifest.get('run_id')} started (config hash "
-                f"{old.get('config_hash')} -> {task.config_hash()}); give a new --run-id"
+                f"task {task.name} changed since run {manifest.run_id} started (config hash "
+                f"{old.config_hash} -> {task.config_hash()}); give a new --run-id"
             )
 
 
 DATA_KEYS = ("kind", "path", "name", "split", "revision")
 
 
-def check_resume_data(manifest: dict[str, Any], data: dict[str, Any]) -> None:
+def check_resume_data(manifest: Manifest | None, data: dict[str, Any]) -> None:
     """A resumed task must read the same data (demo / local copy / hub id and revision)."""
     for name, loaded in data.items():
-        old = manifest.get("tasks", {}).get(name, {}).get("data")
-        if not old:
+        old = manifest.task(name) if manifest is not None else None
+        if old is None or not old.data:
             continue
-        before = {k: old.get(k) for k in DATA_KEYS}
+        before = {k: old.data.get(k) for k in DATA_KEYS}
         now = {k: loaded.source.get(k) for k in DATA_KEYS}
         if before != now:
             changed = ", ".join(f"{k} {before[k]} -> {now[k]}" for k in DATA_KEYS if before[k] != now[k])
-            raise UsageError(f"task {name} of run {manifest.get('run_id')} read other data ({changed}); give a new --run-id")
+            raise UsageError(f"task {name} of run {manifest.run_id} read other data ({changed}); give a new --run-id")
 
 
-def check_resume_settings(manifest: dict[str, Any], opts: "RunOptions", tasks: list[TaskConfig]) -> None:
+def check_resume_settings(manifest: Manifest | None, opts: RunSpec, tasks: list[TaskConfig]) -> None:
     """Images drawn with another seed, or answers in another dtype, cannot share a run."""
-    if not manifest:
+    if manifest is None:
         return
-    started = set(manifest.get("tasks", {}))
-    drawn = [t.name for t in tasks if t.kind == "generation" and t.name in started]
-    if drawn and manifest.get("seed") not in (None, opts.seed):
+    drawn = [t.name for t in tasks if t.kind == "generation" and t.name in manifest.started_tasks]
+    if drawn and manifest.seed not in (None, opts.seed):
         raise UsageError(
-            f"run {manifest.get('run_id')} drew {', '.join(drawn)} with --seed {manifest['seed']}, not {opts.seed}; "
+            f"run {manifest.run_id} drew {', '.join(drawn)} with --seed {manifest.seed}, not {opts.seed}; "
             "give a new --run-id"
         )
 
 
-def check_resume_weights(manifest: dict[str, Any], described: dict[str, Any]) -> None:
-    old_dtype = manifest.get("model", {}).get("dtype")
+def check_resume_weights(manifest: Manifest | None, described: dict[str, Any]) -> None:
+    if manifest is None:
+        return
+    old_dtype = manifest.model.dtype
     if old_dtype and described.get("dtype") and old_dtype != described["dtype"]:
-        raise UsageError(
-            f"run {manifest.get('run_id')} ran in {old_dtype}, not {described['dtype']}; give a new --run-id"
-        )
-    old = manifest.get("model", {}).get("fingerprint")
+        raise UsageError(f"run {manifest.run_id} ran in {old_dtype}, not {described['dtype']}; give a new --run-id")
+    old = manifest.model.fingerprint
     if old and described.get("fingerprint") and old != described["fingerprint"]:
         raise UsageError(
-            f"the weights of {described.get('model')} changed since run {manifest.get('run_id')} started "
+            f"the weights of {described.get('model')} changed since run {manifest.run_id} started "
             f"(fingerprint {old} -> {described['fingerprint']}); give a new --run-id"
         )
 
 
-def _data_workers(opts: RunOptions, device: str) -> int:
+def _data_workers(opts: RunSpec, device: str) -> int:
     if opts.workers is not None:
         return opts.workers
     return 4 if device.startswith("cuda") else 0
@@ -246,10 +230,26 @@ def tasks_with_judges(
     return kept, notes
 
 
-def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None, load_model=None) -> RunStore:
+def with_command_line_settings(tasks: list[TaskConfig], overrides: Mapping[str, Any] | None) -> list[TaskConfig]:
+    """The tasks with the command-line scorer settings (`--dpg-csv`, `--vqa-model`,
+    `--official-quirks`, `--geneval-dir`) put into the `scoring` of each task whose scorer
+    takes them: from here on they are the task's settings, in its config hash (so resume
+    and compare see them) and in the manifest."""
+    return [with_scoring_overrides(t, overrides or {}) for t in tasks]
+
+
+def run(
+    tasks: list[TaskConfig],
+    opts: RunSpec,
+    judges: Judges | None = None,
+    load_model=None,
+    scoring_overrides: Mapping[str, Any] | None = None,
+) -> RunStore:
+    """Run `tasks` as `opts` says; `scoring_overrides`: the command-line scorer settings."""
     from janus_eval.solve.models import load_model as default_loader
     from janus_eval.core.paths import default_device
 
+    tasks = with_command_line_settings(tasks, scoring_overrides)
     world = distributed.setup(opts.device)
     device = opts.device or default_device()
     if world.size > 1 and device.startswith("cuda"):
@@ -272,25 +272,26 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
             generation_settings(task)
         preflight = get_preflight(task.scorer)
         if preflight is not None:
-            preflight({**task.scoring, **opts.scoring}, judges)
+            preflight(task.scoring, judges)
     started = time.perf_counter()
     adapter = (load_model or default_loader)(
         opts.model, device=opts.device, dtype=opts.dtype, allow_pickle=opts.allow_pickle, compile=opts.compile
     )
     check_resume_weights(manifest, adapter.describe())
-    manifest = manifest or {"run_id": run_id, "created": _now(), "tasks": {}, "timings": {}}
-    manifest.update(
-        model=adapter.describe(), seed=opts.seed, demo=opts.demo, batch_size=opts.batch_size,
-        world_size=world.size, data_workers=opts.workers, protocol=sorted({t.protocol for t in tasks}),
-        judge=(judges.describe() if judges is not None and hasattr(judges, "describe") else None),
-        **environment(),
-    )  # fmt: skip
-    manifest["timings"]["model_load_s"] = round(time.perf_counter() - started, 3)
+    manifest = manifest or Manifest(run_id=run_id, created=_now())
+    manifest.versions, manifest.git_sha = environment()
+    manifest.model = ModelInfo.from_description(adapter.describe())
+    manifest.seed, manifest.demo, manifest.batch_size = opts.seed, opts.demo, opts.batch_size
+    manifest.world_size, manifest.data_workers = world.size, opts.workers
+    manifest.protocol = sorted({t.protocol for t in tasks})
+    manifest.judge = judges.describe()
+    manifest.scoring_overrides = dict(scoring_overrides or {})
+    manifest.timings["model_load_s"] = round(time.perf_counter() - started, 3)
     for task in tasks:
-        manifest["tasks"][task.name] = {
-            "config": task.to_dict(), "config_hash": task.config_hash(), "data": data[task.name].source,
-            "n_samples": len(data[task.name].samples), "limit": opts.limit,
-        }  # fmt: skip
+        manifest.tasks[task.name] = TaskEntry(
+            config=task.to_dict(), config_hash=task.config_hash(), data=data[task.name].source,
+            n_samples=len(data[task.name].samples), limit=opts.limit,
+        )  # fmt: skip
     if world.main:
         store.write_manifest(manifest)
 
@@ -306,20 +307,19 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
         if world.main:
             store.merge_shards(task.name)
             order = {s.id: i for i, s in enumerate(samples)}
-            latest = {r["sample_id"]: r for r in store.read_records(task.name)}  # a redrawn sample's last record
-            records = sorted((r for i, r in latest.items() if i in order), key=lambda r: order[r["sample_id"]])
+            latest = {r[SAMPLE_ID]: r for r in store.read_records(task.name)}  # a redrawn sample's last record
+            records = sorted((r for i, r in latest.items() if i in order), key=lambda r: order[r[SAMPLE_ID]])
             others = [r for i, r in latest.items() if i not in order]  # e.g. beyond a smaller --limit: kept
-            extra = {"image_root": str(store.task_dir(task.name)), "device": opts.device, **opts.scoring}
-            records, table = score_records(task, records, judges, extra)
+            records, table = score_records(
+                task, records, judges, image_root=str(store.task_dir(task.name)), device=opts.device
+            )
             store.rewrite_records(task.name, records + others)
-            manifest["tasks"][task.name]["resumed_samples"] = len(samples) - len(todo)
-            manifest["timings"][task.name] = {
+            manifest.tasks[task.name].resumed_samples = len(samples) - len(todo)
+            manifest.timings[task.name] = {
                 "answer_s": round(t1 - t0, 3), "score_s": round(time.perf_counter() - t1, 3),
             }  # fmt: skip
-            manifest["updated"] = _now()
-            if judges is not None and hasattr(judges, "describe"):
-                manifest["judge"] = judges.describe()  # judges that loaded while scoring
-            manifest["scoring_overrides"] = opts.scoring
+            manifest.updated = _now()
+            manifest.judge = judges.describe()  # judges that loaded while scoring
             store.write_manifest(manifest)
             # written after every task: a later task's failure loses no finished scores
             _write_scores(store, table, adapter.describe()["model"], demo=opts.demo)
@@ -329,7 +329,8 @@ def run(tasks: list[TaskConfig], opts: RunOptions, judges: Judges | None = None,
 
 # --- score -------------------------------------------------------------------------
 def read_samples_file(path: Path, task: TaskConfig) -> list[dict[str, Any]]:
-    """Read a samples JSONL in the contract of DESIGN.md; a bad line names its number."""
+    """Read a samples JSONL (the samples contract: `prediction` and the task's id columns on
+    every line); a bad line names its number."""
     if not path.is_file():
         raise UsageError(f"no samples file at {path}")
     rows = []
@@ -351,14 +352,16 @@ def score_file(
     run_id: str | None,
     model: str,
     judges: Judges | None = None,
-    scoring: dict[str, Any] | None = None,
+    scoring_overrides: Mapping[str, Any] | None = None,
 ) -> RunStore:
+    """Score a samples file into a new run folder; `scoring_overrides`: the command-line
+    scorer settings, put into the task's config first (as `run` does)."""
+    (task,) = with_command_line_settings([task], scoring_overrides)
     rows = read_samples_file(Path(path), task)
     ids = make_ids(rows, task.id_columns)
-    records = [{"sample_id": i, **r, "error": r.get("error")} for i, r in zip(ids, rows)]
+    records = [Record.new(i, r, error=r.get(ERROR)).to_dict() for i, r in zip(ids, rows)]
     # Image paths in a samples file are relative to the file's folder.
-    extra = {"image_root": str(Path(path).resolve().parent), **(scoring or {})}
-    records, table = score_records(task, records, judges, extra)
+    records, table = score_records(task, records, judges, image_root=str(Path(path).resolve().parent))
     run_id = safe_name(run_id or f"score-{task.name}-{Path(path).stem.replace('.', '-')}", "run id")
     final = Path(output) / run_id
     if final.exists():
@@ -368,15 +371,16 @@ def score_file(
     try:
         store = RunStore(tmp)
         store.rewrite_records(task.name, records)
+        versions, sha = environment()
         store.write_manifest(
-            {
-                "run_id": run_id, "created": _now(), "kind": "score", "source_file": str(Path(path).resolve()),
-                "model": {"model": model, "fingerprint": None},
-                "tasks": {task.name: {"config": task.to_dict(), "config_hash": task.config_hash(),
-                                      "n_samples": len(records)}},
-                "judge": (judges.describe() if judges is not None and hasattr(judges, "describe") else None),
-                **environment(),
-            }  # fmt: skip
+            Manifest(
+                run_id=run_id, created=_now(), kind="score", source_file=str(Path(path).resolve()),
+                model=ModelInfo(name=model), protocol=[task.protocol], versions=versions, git_sha=sha,
+                judge=judges.describe() if judges is not None else None,
+                scoring_overrides=dict(scoring_overrides or {}),
+                tasks={task.name: TaskEntry(config=task.to_dict(), config_hash=task.config_hash(),
+                                            n_samples=len(records))},
+            )  # fmt: skip
         )
         _write_scores(store, table, model)
         tmp.rename(final)

@@ -629,11 +629,12 @@ def test_run_dpgbench_end_to_end(cli, tmp_path):
 
 def test_grid_images_do_not_depend_on_batch_size(tmp_path):
     from janus_eval.tasks.registry import resolve_tasks
-    from janus_eval.runner import RunOptions, run
+    from janus_eval.core.spec import RunSpec
+    from janus_eval.runner import run
 
     grids = {}
     for bs in (1, 8):
-        opts = RunOptions(
+        opts = RunSpec(
             model="janus-tiny", output=tmp_path, run_id=f"bs{bs}", batch_size=bs, demo=True, progress=False
         )
         store = run(resolve_tasks("dpgbench"), opts)

@@ -13,6 +13,7 @@ from janus_eval.core.errors import UsageError
 from janus_eval.core.requests import Ask
 from janus_eval.solve.models.janus import JANUS_ROLES, PRO_ROLES, chat_prompt
 from janus_eval.tasks.registry import load_task, resolve_tasks
+from janus_eval.core.manifest import Manifest
 from janus_eval.runner import check_resume
 from janus_eval.store.run_store import safe_name
 
@@ -72,7 +73,9 @@ def test_demo_sets_are_in_the_real_schema():
 
 def test_resume_refuses_a_changed_task_or_model():
     task = load_task("pope")
-    manifest = {"run_id": "r", "model": {"model": "janus-tiny"}, "tasks": {"pope": {"config_hash": task.config_hash()}}}
+    manifest = Manifest.from_dict(
+        {"run_id": "r", "model": {"model": "janus-tiny"}, "tasks": {"pope": {"config_hash": task.config_hash()}}}
+    )
     check_resume(manifest, "janus-tiny", [task])  # same: fine
     changed = dataclasses.replace(task, max_new_tokens=99)
     with pytest.raises(UsageError, match="changed since run r"):
@@ -109,8 +112,10 @@ def test_resume_refuses_other_data_or_weights(cli, tmp_path):
     from janus_eval.runner import check_resume_weights
 
     with pytest.raises(UsageError, match="weights of m changed"):
-        check_resume_weights({"run_id": "r", "model": {"fingerprint": "aaa"}}, {"model": "m", "fingerprint": "bbb"})
-    check_resume_weights({"model": {"fingerprint": "aaa"}}, {"model": "m", "fingerprint": "aaa"})
+        check_resume_weights(
+            Manifest.from_dict({"run_id": "r", "model": {"fingerprint": "aaa"}}), {"model": "m", "fingerprint": "bbb"}
+        )
+    check_resume_weights(Manifest.from_dict({"model": {"fingerprint": "aaa"}}), {"model": "m", "fingerprint": "aaa"})
 
 
 def test_huge_image_is_an_image_error():

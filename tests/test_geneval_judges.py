@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 
 from janus_eval.core.errors import UsageError
+from janus_eval.score.judges import Judges
 from janus_eval.score.judges import geneval_detector as D
 from helpers import needs_geneval_extra
 from janus_eval.tasks.geneval import scorer as G
@@ -229,7 +230,7 @@ def test_score_end_to_end_with_the_demo_judges(demo_judge, tmp_path):
     Image.new("RGB", (64, 64), "red").save(folder / "0000.png")
     rec = {"id": "00000", **meta, "images": ["images/00000/samples/0000.png"], "error": None}
     # a threshold of 0 keeps the random detector's cars, so the colour classifier runs too
-    judges = type("J", (), {"geneval": demo_judge, "demo": True})()
+    judges = Judges(geneval=demo_judge, demo=True)
     scored = G.score(pd.DataFrame([rec]), {"image_root": str(tmp_path), "threshold": 0.0}, judges)
     (v,) = scored.per_sample.loc[0, "parsed"]
     assert "car" in v["details"]
@@ -249,7 +250,7 @@ def test_a_prompt_without_images_is_counted_not_dropped(demo_judge, tmp_path):
         {"id": "00000", **meta, "images": [], "error": None},  # its folder had no samples/
         {"id": "00001", **meta, "images": ["images/00001/samples/0000.png"], "error": None},
     ]
-    judges = type("J", (), {"geneval": demo_judge, "demo": True})()
+    judges = Judges(geneval=demo_judge, demo=True)
     scored = G.score(pd.DataFrame(recs), {"image_root": str(tmp_path)}, judges)
     row = scored.table[scored.table["metric"] == "prompts_without_images"].iloc[0]
     assert row["value"] == 1.0 and row["n"] == 2

@@ -12,6 +12,7 @@ from PIL import Image
 from conftest import ROOT
 
 from janus_eval.core.errors import UsageError
+from janus_eval.score.judges import Judges
 from janus_eval.score.judges.geneval_detector import OBJECT_NAMES_PATH, Detection, object_names
 from janus_eval.tasks.geneval import scorer as G
 from janus_eval.tasks.geneval.order import argsort_numpy123
@@ -405,6 +406,8 @@ class PixelJudge:
     """Outside judges for the scorer: detections listed per file; colour = the named
     colour nearest to the crop's mean over its non-grey pixels."""
 
+    demo = False  # a stand-in for real weights (GenEvalJudge.demo)
+
     def __init__(self, detections):
         self.detections = detections
         self.detected = []
@@ -459,7 +462,7 @@ def test_score_reads_the_official_layout_and_judges_colours_on_masked_crops(tmp_
         str(tmp_path / recs[0]["images"][1]): [det("car", (8, 8, 40, 40), 0.9, blue_mask)],
         str(tmp_path / recs[1]["images"][0]): [det("bench", (0, 0, 5, 5), 0.2)],
     }
-    judges = type("J", (), {"geneval": PixelJudge(dets), "demo": False})()
+    judges = Judges(geneval=PixelJudge(dets), demo=False)
     records = pd.DataFrame(recs)
     records.loc[1, "exclude"] = None
     scored = G.score(records, {"image_root": str(tmp_path)}, judges)
@@ -482,7 +485,7 @@ def test_score_counts_a_corrupt_image_wrong_and_refuses_a_missing_one(tmp_path):
     rec = write_prompt(tmp_path, 0, SINGLE, [img, img])
     (tmp_path / rec["images"][1]).write_bytes(b"\x89PNG\r\n\x1a\n broken")
     judge = PixelJudge({str(tmp_path / rec["images"][0]): [det("bench", (8, 8, 40, 40), 0.9)]})
-    judges = type("J", (), {"geneval": judge, "demo": False})()
+    judges = Judges(geneval=judge, demo=False)
     scored = G.score(pd.DataFrame([rec]), {"image_root": str(tmp_path)}, judges)
     verdicts = scored.per_sample.loc[0, "parsed"]
     assert [v["correct"] for v in verdicts] == [True, False]
@@ -510,7 +513,7 @@ def test_records_from_a_folder_in_the_official_layout(tmp_path):
             for r in rec["images"]
         }
     )
-    judges = type("J", (), {"geneval": judge, "demo": False})()
+    judges = Judges(geneval=judge, demo=False)
     scored = G.score(pd.DataFrame(recs), {"image_root": str(tmp_path / "images")}, judges)
     rows = {(m, s): v for m, s, v, n in scored.table.itertuples(index=False)}
     assert rows[("accuracy", "single_object")] == 100.0 and rows[("accuracy", "counting")] == 0.0

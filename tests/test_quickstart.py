@@ -7,7 +7,8 @@ import json
 import pandas as pd
 
 from janus_eval.tasks.registry import resolve_tasks
-from janus_eval.runner import RunOptions, run
+from janus_eval.core.spec import RunSpec
+from janus_eval.runner import run
 
 
 def test_quickstart_pope_mme(cli, tmp_path):
@@ -31,7 +32,7 @@ def test_quickstart_pope_mme(cli, tmp_path):
 
 
 def _predictions(tmp_path, batch_size: int) -> dict[str, str]:
-    opts = RunOptions(
+    opts = RunSpec(
         model="janus-tiny", output=tmp_path, run_id=f"bs{batch_size}", batch_size=batch_size, demo=True,
         progress=False,
     )  # fmt: skip
@@ -50,7 +51,7 @@ def test_batch_size_does_not_change_predictions(tmp_path):
 def test_static_cache_gives_the_same_predictions(tmp_path):
     """--compile switches to a static KV cache (compiled per-token step on CUDA): same greedy answers."""
     plain = _predictions(tmp_path, 4)
-    opts = RunOptions(model="janus-tiny", output=tmp_path, run_id="static", batch_size=4, demo=True,
+    opts = RunSpec(model="janus-tiny", output=tmp_path, run_id="static", batch_size=4, demo=True,
                       progress=False, compile=True)  # fmt: skip
     store = run(resolve_tasks("pope,mme"), opts)
     static = {f"{t}:{r['sample_id']}": r["prediction"] for t in ("pope", "mme") for r in store.read_records(t)}

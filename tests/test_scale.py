@@ -10,7 +10,8 @@ import sys
 
 from helpers import write_pope_copy
 from janus_eval.tasks.registry import resolve_tasks
-from janus_eval.runner import RunOptions, run
+from janus_eval.core.spec import RunSpec
+from janus_eval.runner import run
 
 
 def _records(run_dir, task):
@@ -45,7 +46,7 @@ def test_worker_data_path_matches_in_process(tmp_path):
     data = write_pope_copy(tmp_path / "data", 10)
     records = {}
     for workers in (0, 2):
-        opts = RunOptions(model="janus-tiny", output=tmp_path, run_id=f"w{workers}", batch_size=3,
+        opts = RunSpec(model="janus-tiny", output=tmp_path, run_id=f"w{workers}", batch_size=3,
                           data_dir=data, workers=workers, progress=False)  # fmt: skip
         store = run(resolve_tasks("pope"), opts)
         records[workers] = store.read_records("pope")

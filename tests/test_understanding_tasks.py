@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
@@ -13,7 +14,8 @@ from llm_server import ChatServer, mmvet_grader
 from janus_eval.core.errors import UsageError
 from janus_eval.score.judges import Judges
 from janus_eval.tasks.registry import resolve_tasks
-from janus_eval.runner import RunOptions, run
+from janus_eval.core.spec import RunSpec
+from janus_eval.runner import run
 
 DEMO_SIZES = {"gqa": 5, "seedbench": 4, "mmbench": 10, "mmmu": 4, "mmvet": 4}
 HEADLINES = {
@@ -89,7 +91,7 @@ def test_mmmu_images_reach_the_model_in_column_order_with_references_kept(tmp_pa
         def describe(self):
             return self.inner.describe()
 
-    opts = RunOptions(model="janus-tiny", output=tmp_path, run_id="rec", demo=True, progress=False)
+    opts = RunSpec(model="janus-tiny", output=tmp_path, run_id="rec", demo=True, progress=False)
     store = run(resolve_tasks("mmmu"), opts, load_model=lambda *a, **k: Recording(load_model(*a, **k)))
     by_text = {a.prompt.split("\n")[1]: a for a in seen}
     ask = by_text["Compare <image 2> with <image 1>: which one shows a square?"]
@@ -242,5 +244,7 @@ def test_scorer_value_errors_become_usage_errors_naming_the_task():
     records = [{"sample_id": "0", "index": 0, "question": "q", "A": "cat", "B": "dog", "answer": "A",
                 "category": "c", "prediction": "a cat, I think"}]  # fmt: skip
     with pytest.raises(UsageError) as err:  # int("many") inside the scorer: a ValueError
-        score_records(load_task("mmbench"), records, Judges(llm=object()), {"judge_tries": "many"})
+        task = load_task("mmbench")
+        task = dataclasses.replace(task, scoring={**task.scoring, "judge_tries": "many"})
+        score_records(task, records, Judges(llm=object()))
     assert str(err.value).startswith("task mmbench: its scorer cannot use the samples or settings: invalid literal")

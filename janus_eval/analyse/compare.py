@@ -32,7 +32,8 @@ import pandas as pd
 
 from janus_eval.core.errors import UsageError
 from janus_eval.analyse.markup import md_cell
-from janus_eval.store.run_info import RunInfo, TaskInfo, load_run, record_id
+from janus_eval.core.record import SAMPLE_ID, SCORE, SCORER_KEYS, record_id
+from janus_eval.store.run_info import RunInfo, TaskInfo, load_run
 from janus_eval.tasks.registry import get_scorer
 from janus_eval.analyse.tolerances import HIGHER, LOWER, NEVER_GATED, Tolerances, direction, load_tolerances
 
@@ -88,12 +89,12 @@ def _frame(info: RunInfo, task: str) -> pd.DataFrame:
         if sid is None:
             raise UsageError(f"{info.store.samples_path(task)}:{n}: record has no sample_id; rescore the run")
         by_id[sid] = rec  # a repeated id (a resumed run) keeps its last record
-    frame = pd.DataFrame.from_records(list(by_id.values())).drop(columns=["parsed", "score"], errors="ignore")
+    frame = pd.DataFrame.from_records(list(by_id.values())).drop(columns=list(SCORER_KEYS), errors="ignore")
     if "error" not in frame:
         frame["error"] = None
     frame["error"] = frame["error"].astype(object).where(frame["error"].notna(), None)
-    frame.index = pd.Index(list(by_id), name="sample_id")
-    stored = pd.Series([r.get("score") for r in by_id.values()], index=frame.index, dtype=float)
+    frame.index = pd.Index(list(by_id), name=SAMPLE_ID)
+    stored = pd.Series([r.get(SCORE) for r in by_id.values()], index=frame.index, dtype=float)
     frame.attrs["stored_score"] = stored
     return frame
 
@@ -134,7 +135,7 @@ def _stored_mean(frame: pd.DataFrame, settings: dict, counts: np.ndarray) -> dic
 
 def _method(task: TaskInfo) -> tuple[str, Batch, Callable[[pd.DataFrame, dict], dict[Key, float]]]:
     """How to score a task's records: (method name, batch scorer, full-set scorer)."""
-    needs_judge = bool(task.config.get("requires_judge")) or task.kind == "generation"
+    needs_judge = task.requires_judge or task.kind == "generation"
     try:
         score = get_scorer(task.scorer)
     except (ModuleNotFoundError, UsageError) as exc:  # a scorer this install does not have
@@ -246,7 +247,7 @@ def compare(
         t0 = time.perf_counter()
         info = base.tasks[task] if base.tasks[task].config else new.tasks[task]
         method, batch, full = _method(info)
-        settings = dict(info.config.get("scoring") or {})
+        settings = info.scoring  # as recorded in the manifest: the YAML's and the command line's
         fb, fn = _frame(base, task), _frame(new, task)
         n_base, n_new = len(fb), len(fn)
         ids = sorted(set(fb.index) & set(fn.index))

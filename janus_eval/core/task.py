@@ -16,6 +16,23 @@ from typing import Any
 
 from janus_eval.core.protocol import DEFAULT_PROTOCOL
 
+# What a task file may leave out and the value it then has: the registry fills a TaskConfig
+# from these, and a run's reader (store/run_info.py) reads an older manifest's config by them.
+TASK_DEFAULTS: dict[str, Any] = {
+    "kind": "understanding",
+    "prompt": "{question}",
+    "prompt_builder": "template",
+    "system_prompt": "",
+    "max_new_tokens": 64,
+    "description": "",
+    "requires_judge": False,
+}
+
+
+def scorer_of(name: str, scorer: str | None) -> str:
+    """A task's scorer: the one it names, else its own (tasks/<name>/scorer.py)."""
+    return scorer or name
+
 
 @dataclass(frozen=True)
 class DataSource:

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from janus_eval.core.metric import Metric
+from janus_eval.core.record import ERROR, PARSED, PREDICTION, SCORER_KEYS
 
 TABLE_COLUMNS = ["metric", "subset", "value", "n"]
 
@@ -65,10 +66,10 @@ def unanswered(records: pd.DataFrame) -> pd.Series:
     """True for the samples without an answer: the model could not be asked (`error`
     set) or the record holds no prediction (`prediction` null)."""
     mask = pd.Series(False, index=records.index, dtype=bool)
-    if "error" in records:
-        mask |= records["error"].notna()
-    if "prediction" in records:
-        mask |= records["prediction"].isna()
+    if ERROR in records:
+        mask |= records[ERROR].notna()
+    if PREDICTION in records:
+        mask |= records[PREDICTION].isna()
     return mask
 
 
@@ -87,15 +88,15 @@ def error_rows(records: pd.DataFrame) -> list[tuple[str, str, float, int]]:
 def predictions(records: pd.DataFrame) -> pd.Series:
     """The predictions as strings ("" for an unanswered sample, which `answered`
     leaves out of the metrics and `blank_unanswered` blanks)."""
-    if "prediction" not in records:
+    if PREDICTION not in records:
         return pd.Series([""] * len(records), index=records.index, dtype=object)
-    return records["prediction"].fillna("").astype(str)
+    return records[PREDICTION].fillna("").astype(str)
 
 
 def blank_unanswered(per_sample: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
     """`per_sample` with `parsed` and `score` set to None for the unanswered samples."""
-    per_sample = per_sample.astype({"parsed": object})  # a string column would turn None into NaN
-    per_sample.loc[unanswered(records), ["parsed", "score"]] = None
+    per_sample = per_sample.astype({PARSED: object})  # a string column would turn None into NaN
+    per_sample.loc[unanswered(records), list(SCORER_KEYS)] = None
     return per_sample
 
 

@@ -20,9 +20,11 @@ from typing import Any
 from tqdm import tqdm
 
 from janus_eval.core.errors import UsageError
+from janus_eval.core.record import Record
 from janus_eval.core.requests import Draw
 from janus_eval.core.sample import Sample
 from janus_eval.core.seeds import image_seed
+from janus_eval.core.spec import RunSpec
 from janus_eval.core.task import TaskConfig
 from janus_eval.store.run_store import RunStore
 from janus_eval.tasks.registry import build_prompt, get_layout
@@ -52,7 +54,7 @@ def with_generation_overrides(task: TaskConfig, **overrides: Any) -> TaskConfig:
     return replace(task, generation={**task.generation, **given})
 
 
-def draw_samples(task: TaskConfig, samples: list[Sample], adapter, store: RunStore, opts) -> None:
+def draw_samples(task: TaskConfig, samples: list[Sample], adapter, store: RunStore, opts: RunSpec) -> None:
     """Draw the given (pending, this rank's) samples, writing images and records batch by batch."""
     settings = generation_settings(task)
     write = get_layout(task).write
@@ -78,8 +80,8 @@ def draw_samples(task: TaskConfig, samples: list[Sample], adapter, store: RunSto
             images = adapter.draw(draws, batch_size=opts.batch_size)
             records = []
             for sample, imgs in zip(batch, images):
-                rec = {"sample_id": sample.id, **sample.row, "error": None}
+                rec = Record.new(sample.id, sample.row, error=None)
                 rec.update(write(task_dir, sample, imgs, task))
                 records.append(rec)
-            store.append_records(task.name, records, shard=getattr(opts, "shard", None))
+            store.append_records(task.name, records, shard=opts.shard)
             bar.update(len(batch))

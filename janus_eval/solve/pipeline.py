@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from janus_eval.core.record import Record
 from janus_eval.core.sample import Sample
 from janus_eval.data.load import ImageError
 from janus_eval.core.requests import Ask
@@ -21,8 +22,8 @@ from janus_eval.tasks.registry import build_prompt
 from janus_eval.core.task import TaskConfig
 
 
-def sample_record(sample: Sample) -> dict[str, Any]:
-    return {"sample_id": sample.id, **sample.row, "prediction": None, "error": None}
+def sample_record(sample: Sample) -> Record:
+    return Record.new(sample.id, sample.row, prediction=None, error=None)
 
 
 def prepare_batch(task: TaskConfig, preparer: Callable[[list[Ask]], Any], batch: list[Sample]):
@@ -34,7 +35,7 @@ def prepare_batch(task: TaskConfig, preparer: Callable[[list[Ask]], Any], batch:
         try:
             images = sample.images()
         except ImageError as exc:
-            rec["error"] = str(exc)
+            rec.error = str(exc)
         else:
             prompt = build_prompt(sample.row, task.prompt, task.prompt_builder)
             asks.append(Ask(images, prompt, task.max_new_tokens, task.system_prompt, task.roles))
@@ -64,7 +65,7 @@ def _as_is(item):
 
 def prepared_batches(
     task: TaskConfig, preparer: Callable, batches: list[list[Sample]], workers: int, prefetch: int = 4
-) -> Iterator[tuple[list[dict], list[int], Any]]:
+) -> Iterator[tuple[list[Record], list[int], Any]]:
     fn = partial(prepare_batch, task, preparer)
     if workers <= 0:
         yield from map(fn, batches)

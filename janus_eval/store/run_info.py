@@ -2,8 +2,8 @@
 
 `report` and `compare` need the same few facts from a run's manifest: the model,
 its weights fingerprint, when it ran, and each task's resolved config and hash.
-The manifest is written by the runner; this module reads it and nothing else,
-and tolerates the fields a `score` run leaves empty.
+The manifest is written by the runner and read here through `Manifest.from_json`
+(core/manifest.py), which tolerates what a `score` run or an older version left out.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from janus_eval.core.errors import UsageError
+from janus_eval.core.manifest import Manifest
+from janus_eval.core.task import TASK_DEFAULTS, scorer_of
 from janus_eval.store.run_store import RunStore, open_run
 
 
@@ -25,11 +27,20 @@ class TaskInfo:
 
     @property
     def kind(self) -> str:
-        return str(self.config.get("kind") or "understanding")
+        return str(self.config.get("kind") or TASK_DEFAULTS["kind"])
 
     @property
     def scorer(self) -> str:
-        return str(self.config.get("scorer") or self.name)
+        return scorer_of(self.name, self.config.get("scorer"))
+
+    @property
+    def requires_judge(self) -> bool:
+        return bool(self.config.get("requires_judge", TASK_DEFAULTS["requires_judge"]))
+
+    @property
+    def scoring(self) -> dict[str, Any]:
+        """The settings the task was scored with: its YAML's and the command line's."""
+        return dict(self.config.get("scoring") or {})
 
     @property
     def headline(self) -> tuple[str, str]:
@@ -57,14 +68,8 @@ class RunInfo:
         return self.run_id
 
 
-def record_id(record: dict[str, Any]) -> str | None:
-    """A record's sample id (`sample_id`, or `id` in older files)."""
-    value = record.get("sample_id", record.get("id"))
-    return None if value is None else str(value)
-
-
-def _date(manifest: dict[str, Any], store: RunStore) -> str:
-    stamp = manifest.get("updated") or manifest.get("created")
+def _date(manifest: Manifest, store: RunStore) -> str:
+    stamp = manifest.updated or manifest.created
     if stamp:
         try:
             return datetime.fromisoformat(str(stamp)).strftime("%Y-%m-%d %H:%M")
@@ -76,28 +81,18 @@ def _date(manifest: dict[str, Any], store: RunStore) -> str:
 
 
 def run_info(store: RunStore) -> RunInfo:
-    manifest = store.read_manifest()
-    model = manifest.get("model")
-    if isinstance(model, dict):
-        name = model.get("model") or model.get("name") or model.get("id") or "unknown"
-        fingerprint = model.get("fingerprint")
-    else:
-        name, fingerprint = (model or "unknown"), manifest.get("fingerprint")
-    tasks = {}
-    for task, entry in (manifest.get("tasks") or {}).items():
-        entry = entry or {}
-        config = entry.get("config") or {}
-        tasks[task] = TaskInfo(task, config, entry.get("config_hash"))
+    manifest = store.read_manifest() or Manifest(run_id=store.root.name)
+    tasks = {name: TaskInfo(name, entry.config, entry.config_hash) for name, entry in manifest.tasks.items()}
     for task in store.tasks():  # a samples file the manifest does not list: still shown
         tasks.setdefault(task, TaskInfo(task, {}, None))
     return RunInfo(
         store=store,
-        run_id=str(manifest.get("run_id") or store.root.name),
-        model=str(name),
-        fingerprint=None if fingerprint is None else str(fingerprint),
+        run_id=manifest.run_id or store.root.name,
+        model=manifest.model.name,
+        fingerprint=manifest.model.fingerprint,
         date=_date(manifest, store),
         tasks=tasks,
-        demo=bool(manifest.get("demo")),
+        demo=manifest.demo,
     )
 
 

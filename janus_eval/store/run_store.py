@@ -21,6 +21,8 @@ import pandas as pd
 
 from janus_eval.core.errors import UsageError
 from janus_eval.core.files import atomic_write_text
+from janus_eval.core.manifest import Manifest
+from janus_eval.core.record import IMAGES, SAMPLE_ID, Record, as_dict
 
 SCORE_COLUMNS = ["task", "metric", "subset", "value", "n", "paper", "delta"]
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -69,13 +71,17 @@ class RunStore:
     def manifest_path(self) -> Path:
         return self.root / "manifest.json"
 
-    def read_manifest(self) -> dict[str, Any]:
+    def read_manifest(self) -> Manifest | None:
+        """The run's manifest (None before the run wrote one); one that is not JSON is a UsageError."""
         if not self.manifest_path.exists():
-            return {}
-        return json.loads(self.manifest_path.read_text())
+            return None
+        try:
+            return Manifest.from_json(self.manifest_path.read_text(encoding="utf-8"), run_id=self.root.name)
+        except (ValueError, TypeError) as exc:  # not JSON (JSONDecodeError), or not an object
+            raise UsageError(f"{self.manifest_path} is not a run manifest ({exc})") from exc
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
-        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1, sort_keys=True, default=str))
+    def write_manifest(self, manifest: Manifest) -> None:
+        atomic_write_text(self.manifest_path, manifest.to_json())
 
     # --- samples --------------------------------------------------------
     def task_dir(self, task: str) -> Path:
@@ -96,7 +102,7 @@ class RunStore:
             data = data[: data.rfind(b"\n") + 1]
         records = []
         for n, rec in json_objects(path, data.decode("utf-8", errors="replace").splitlines()):
-            if "sample_id" not in rec:
+            if SAMPLE_ID not in rec:
                 raise UsageError(f"{path}:{n}: not a record of this run store (no sample_id)")
             records.append(rec)
         return records
@@ -108,10 +114,10 @@ class RunStore:
         root = self.task_dir(task)
         paths = [self.samples_path(task), *self.shard_paths(task)]
         return {
-            r["sample_id"]
+            r[SAMPLE_ID]
             for p in paths
             for r in self.read_records(task, p)
-            if all((root / img).is_file() for img in (r.get("images") or []))
+            if all((root / img).is_file() for img in (r.get(IMAGES) or []))
         }
 
     def merge_shards(self, task: str) -> None:
@@ -120,11 +126,11 @@ class RunStore:
         if not shards:
             return
         merged = self.read_records(task)
-        seen = {r["sample_id"] for r in merged}
+        seen = {r[SAMPLE_ID] for r in merged}
         for path in shards:
             for rec in self.read_records(task, path):
-                if rec["sample_id"] not in seen:
-                    seen.add(rec["sample_id"])
+                if rec[SAMPLE_ID] not in seen:
+                    seen.add(rec[SAMPLE_ID])
                     merged.append(rec)
         self.rewrite_records(task, merged)
         for path in shards:
@@ -133,14 +139,16 @@ class RunStore:
     def shard_paths(self, task: str) -> list[Path]:
         return sorted(self.task_dir(task).glob("samples.rank*.jsonl"))
 
-    def append_records(self, task: str, records: Iterable[dict[str, Any]], shard: int | None = None) -> None:
+    def append_records(
+        self, task: str, records: Iterable[Record | dict[str, Any]], shard: int | None = None
+    ) -> None:
         """Append and flush; `shard` (a torchrun rank) writes that rank's own file."""
         path = self.samples_path(task) if shard is None else self.task_dir(task) / f"samples.rank{shard}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         _cut_partial_tail(path)
         with open(path, "a", encoding="utf-8") as fh:
             for rec in records:
-                fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+                fh.write(json.dumps(as_dict(rec), ensure_ascii=False, default=str) + "\n")
             fh.flush()  # in the OS's hands: a killed process loses nothing written
 
     def rewrite_records(self, task: str, records: list[dict[str, Any]]) -> None:

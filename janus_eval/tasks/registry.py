@@ -11,7 +11,8 @@ their members. An unknown key in a task file is a UsageError naming it.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import yaml
 
 from janus_eval.core.errors import UsageError
 from janus_eval.core.protocol import DEFAULT_PROTOCOL, get_protocol
-from janus_eval.core.task import DataSource, TaskConfig
+from janus_eval.core.task import TASK_DEFAULTS, DataSource, TaskConfig, scorer_of
 from janus_eval.tasks.prompts import BUILDERS
 
 TASKS_DIR = Path(__file__).resolve().parent  # one folder per benchmark: <name>/task.yaml, its code
@@ -79,7 +80,8 @@ def load_task(name: str, protocol: str = DEFAULT_PROTOCOL) -> TaskConfig:
                          f"{', '.join(PROTOCOL_KEYS)}")  # fmt: skip
     raw = {**raw, **overrides}
     ds = raw["dataset"]
-    system = raw.get("system_prompt", "")
+    raw = {**TASK_DEFAULTS, **raw}
+    system = raw["system_prompt"]
     return TaskConfig(
         name=name,
         kind=raw["kind"],
@@ -95,16 +97,16 @@ def load_task(name: str, protocol: str = DEFAULT_PROTOCOL) -> TaskConfig:
         id_columns=tuple(raw["id_columns"]),
         text_columns=tuple(raw["text_columns"]),
         image_columns=tuple(raw.get("image_columns", ())),
-        prompt=raw.get("prompt", "{question}"),
-        prompt_builder=raw.get("prompt_builder", "template"),
+        prompt=raw["prompt"],
+        prompt_builder=raw["prompt_builder"],
         system_prompt=DEFAULT_SYSTEM_PROMPT if system == "default" else (system or ""),
-        max_new_tokens=int(raw.get("max_new_tokens", 64)),
-        scorer=raw.get("scorer", name),
+        max_new_tokens=int(raw["max_new_tokens"]),
+        scorer=scorer_of(name, raw.get("scorer")),
         headline=raw["headline"],
-        description=raw.get("description", ""),
+        description=raw["description"],
         scoring=raw.get("scoring") or {},
         generation=raw.get("generation") or {},
-        requires_judge=bool(raw.get("requires_judge", False)),
+        requires_judge=bool(raw["requires_judge"]),
         protocol=chosen.name,
         roles=chosen.roles,
         folder=files[name].parent,
@@ -158,6 +160,21 @@ def get_layout(task: TaskConfig):
     if not (TASKS_DIR / task.name / "layout.py").is_file():
         raise UsageError(f"task {task.name} is a generation task with no image layout (tasks/{task.name}/layout.py)")
     return importlib.import_module(f"janus_eval.tasks.{task.name}.layout")
+
+
+def command_line_settings(name: str) -> tuple[str, ...]:
+    """The scorer settings a scorer takes from the command line (`COMMAND_LINE_SETTINGS` of
+    tasks/<name>/scorer.py: `csv`, `vqa_model`, ... for dpgbench)."""
+    return tuple(getattr(scorer_module(name), "COMMAND_LINE_SETTINGS", ()))
+
+
+def with_scoring_overrides(task: TaskConfig, overrides: Mapping[str, Any]) -> TaskConfig:
+    """The task with the command-line scorer settings its scorer takes put into its `scoring`:
+    they are then in its config hash and the manifest, as the YAML's are."""
+    given = {k: v for k, v in overrides.items() if k in command_line_settings(task.scorer)}
+    if not given:
+        return task
+    return replace(task, scoring={**task.scoring, **given})
 
 
 def get_bootstrap(name: str) -> Callable[..., Any] | None:

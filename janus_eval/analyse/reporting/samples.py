@@ -15,9 +15,9 @@ from typing import Any
 from PIL import Image
 
 from janus_eval.analyse.reporting.collect import RunResult
-from janus_eval.store.run_info import record_id
+from janus_eval.core.record import ERROR, IMAGES, INTERNAL_KEYS, PARSED, PREDICTION, PROMPT, SCORE, record_id
 
-INTERNAL = {"sample_id", "id", "prompt", "prediction", "parsed", "score", "error", "images"}
+INTERNAL = INTERNAL_KEYS  # harness fields: not shown as the record's dataset columns
 
 
 @dataclass
@@ -69,7 +69,7 @@ class Gallery:
 
 def _score(record: dict[str, Any]) -> float | None:
     try:
-        value = float(record["score"])
+        value = float(record[SCORE])
     except (KeyError, TypeError, ValueError):
         return None
     return None if math.isnan(value) else value
@@ -78,7 +78,7 @@ def _score(record: dict[str, Any]) -> float | None:
 def _failure(record: dict[str, Any]) -> Failure:
     fields = [(k, v) for k, v in record.items() if k not in INTERNAL]
     return Failure(
-        str(record_id(record)), fields, record.get("prediction"), record.get("parsed"), record.get("error")
+        str(record_id(record)), fields, record.get(PREDICTION), record.get(PARSED), record.get(ERROR)
     )
 
 
@@ -86,7 +86,7 @@ def failures(run: RunResult, task: str, limit: int) -> FailureSet:
     records = run.info.store.read_records(task)
     scored = [r for r in records if _score(r) is not None]
     failed = [r for r in scored if _score(r) == 0]
-    errored = [r for r in records if r.get("error") not in (None, "")]
+    errored = [r for r in records if r.get(ERROR) not in (None, "")]
     return FailureSet(
         run=run.label, task=task, n_records=len(records), n_scored=len(scored), n_failed=len(failed),
         n_errors=len(errored), failures=[_failure(r) for r in failed[:limit]],
@@ -121,7 +121,7 @@ def thumbnail(path: Path | None, size: int) -> Thumb:
 
 
 def _verdict(record: dict[str, Any]) -> tuple[str, bool | None]:
-    if record.get("error") not in (None, ""):
+    if record.get(ERROR) not in (None, ""):
         return "error", None
     score = _score(record)
     if score is None:
@@ -145,13 +145,13 @@ def gallery(run: RunResult, task: str, limit: int, size: int = 160, per_record: 
     items = []
     for i in chosen:
         rec = records[i]
-        paths = rec.get("images") or []
+        paths = rec.get(IMAGES) or []
         paths = paths if isinstance(paths, list) else [paths]
         thumbs = [thumbnail(image_path(task_dir, p), size) for p in paths[:per_record]]
         items.append(
             GalleryItem(
                 str(record_id(rec)),
-                rec.get("prompt"),
+                rec.get(PROMPT),
                 verdicts[i][0],
                 verdicts[i][1],
                 rec.get("parsed"),

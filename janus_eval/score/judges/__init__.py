@@ -4,27 +4,73 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from janus_eval.score.judges.llm import DEFAULT_API_KEY_ENV, DEFAULT_BASE_URL, JudgeError, JudgeUnavailable, LLMJudge
+
+if TYPE_CHECKING:  # the model judges' modules import torch & co. when used: loaded on first use
+    from janus_eval.score.judges.geneval_detector import GenEvalJudge
+    from janus_eval.score.judges.vqa import VQAJudge
 
 
 @dataclass
 class Judges:
-    """What the runner hands to scorers; each field is None when not configured."""
+    """What the runner hands to scorers; each judge is None until given or loaded.
+
+    Scorers ask for the model judges through `vqa_judge(settings)` and
+    `geneval_judge(settings)`: the one given, else loaded from the task's settings on
+    first use and kept here for the rest of the run (so the manifest says which judged).
+    """
 
     llm: LLMJudge | None = None  # the LLM judge, `.ask(prompt) -> str` (see judges/llm.py)
-    vqa: Any = None  # a VQA judge, `.answer(images, questions) -> list[str]` (see judges/vqa.py)
-    geneval: Any = None  # GenEval's detector + CLIP colour judge (judges/geneval_detector.py), loaded on first use
+    vqa: VQAJudge | None = None  # DPG-Bench's VQA judge, `.answer(images, questions) -> list[str]` (judges/vqa.py)
+    geneval: GenEvalJudge | None = None  # GenEval's detector + CLIP colour judge (judges/geneval_detector.py)
     demo: bool = False  # True: random-weight judges of the real architectures (demo scores)
     llm_runs: int | None = None  # --judge-runs: overrides a task's `judge_runs` setting (MM-Vet)
 
+    # --- DPG-Bench: the VQA judge (settings `vqa_model`, `vqa_batch_size`; context `device`) ---
+    def check_vqa(self, settings: Mapping[str, Any]) -> None:
+        """Fail early, loading nothing, when the VQA judge surely cannot be loaded."""
+        if self.vqa is None:
+            from janus_eval.score.judges.vqa import check_vqa_spec
+
+            check_vqa_spec(settings.get("vqa_model"), demo=self.demo)
+
+    def vqa_judge(self, settings: Mapping[str, Any]) -> VQAJudge:
+        if self.vqa is None:
+            from janus_eval.score.judges.vqa import load_vqa_judge
+
+            self.vqa = load_vqa_judge(
+                settings.get("vqa_model"),
+                demo=self.demo,
+                device=settings.get("device"),
+                batch_size=int(settings.get("vqa_batch_size", 32)),
+            )
+        return self.vqa
+
+    # --- GenEval: detector + CLIP (settings geneval_dir, detector_*, clip_checkpoint; context device) ---
+    def check_geneval(self, settings: Mapping[str, Any]) -> None:
+        """The geneval extra is installed and (unless demo) the weights are at hand."""
+        if self.geneval is None:
+            from janus_eval.score.judges.geneval_detector import check_geneval_judge, judge_kwargs
+
+            kwargs = {k: v for k, v in judge_kwargs(settings).items() if k != "device"}
+            check_geneval_judge(demo=self.demo, **kwargs)
+
+    def geneval_judge(self, settings: Mapping[str, Any]) -> GenEvalJudge:
+        if self.geneval is None:
+            from janus_eval.score.judges.geneval_detector import judge_kwargs, load_geneval_judge
+
+            self.geneval = load_geneval_judge(demo=self.demo, **judge_kwargs(settings))
+        return self.geneval
+
     def describe(self) -> dict[str, Any]:
-        """For the manifest: which judges were configured (never a key)."""
+        """For the manifest: which judges were configured or loaded (never a key)."""
         llm = self.llm.describe() if self.llm is not None else None
         if llm is not None and self.llm_runs is not None:
             llm["runs"] = self.llm_runs
-        vqa = self.vqa.describe() if self.vqa is not None and hasattr(self.vqa, "describe") else None
+        vqa = self.vqa.describe() if self.vqa is not None else None
         geneval = self.geneval.describe() if self.geneval is not None else None
         return {"llm": llm, "vqa": vqa, "geneval": geneval, "demo": self.demo}
 

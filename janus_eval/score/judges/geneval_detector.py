@@ -35,7 +35,7 @@ import sys
 import tempfile
 import types
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -474,6 +474,21 @@ class GenEvalJudge:
             "demo": self.demo,
             **self.sources,
         }
+
+
+# The GenEval task's settings that configure these judges -> load_geneval_judge's arguments.
+JUDGE_SETTINGS = {
+    "geneval_dir": "folder",
+    "detector_config": "detector_config_path",
+    "detector_checkpoint": "detector_checkpoint",
+    "clip_checkpoint": "clip_checkpoint",
+    "device": "device",
+}
+
+
+def judge_kwargs(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """load_geneval_judge's arguments from a task's settings (those given)."""
+    return {arg: (settings or {})[key] for key, arg in JUDGE_SETTINGS.items() if (settings or {}).get(key)}
 
 
 def check_geneval_judge(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from janus_eval.core.requests import Ask, Draw
 from janus_eval.solve.models.base import ModelAdapter
 from janus_eval.solve.models.janus import KNOWN_MODELS, JanusAdapter
-from janus_eval.solve.models.tiny import TINY_NAME
 
 
 def load_model(
@@ -14,8 +13,4 @@ def load_model(
     return JanusAdapter(spec, device=device, dtype=dtype, allow_pickle=allow_pickle, compile=compile)
 
 
-def model_names() -> list[str]:
-    return [TINY_NAME, *KNOWN_MODELS]
-
-
-__all__ = ["Ask", "Draw", "ModelAdapter", "JanusAdapter", "KNOWN_MODELS", "load_model", "model_names"]
+__all__ = ["Ask", "Draw", "ModelAdapter", "JanusAdapter", "KNOWN_MODELS", "load_model"]

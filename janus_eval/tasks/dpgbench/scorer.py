@@ -53,6 +53,7 @@ from PIL import Image
 from janus_eval.core.errors import UsageError
 from janus_eval.tasks.dpgbench.grid import MAX_TILES, split_grid
 from janus_eval.score.base import Scored, answered, error_rows, table
+from janus_eval.score.judges import Judges
 
 CSV_COLUMNS = ["item_id", "proposition_id", "dependency", "tuple", "question_natural_language"]
 PROMPTS_PER_CHUNK = 16
@@ -274,31 +275,22 @@ def key_error_note(left_out: dict[Any, tuple[int, int]], records: pd.DataFrame) 
     )
 
 
-def preflight(settings: dict[str, Any], judges=None) -> None:
+# The settings `run` and `score` take from the command line (--dpg-csv, --vqa-model,
+# --official-quirks): put into the task's `scoring`, so into its config hash.
+COMMAND_LINE_SETTINGS = ("csv", "vqa_model", "official_quirks")
+
+
+def preflight(settings: dict[str, Any], judges: Judges | None = None) -> None:
     """Before any image is drawn: the question file is at hand (downloaded once if need be)
     and the VQA judge can be loaded."""
     from janus_eval.tasks.dpgbench.questions import resolve_dpg_csv
-    from janus_eval.score.judges.vqa import check_vqa_spec
 
-    demo = bool(getattr(judges, "demo", False))
+    judges = judges if judges is not None else Judges()
     load_questions(
-        resolve_dpg_csv(settings.get("csv"), demo=demo), official_quirks=bool(settings.get("official_quirks"))
+        resolve_dpg_csv(settings.get("csv"), demo=judges.demo),
+        official_quirks=bool(settings.get("official_quirks")),
     )
-    if getattr(judges, "vqa", None) is None:
-        check_vqa_spec(settings.get("vqa_model"), demo=demo)
-
-
-def _judge(settings: dict[str, Any], judges):
-    if judges is not None and getattr(judges, "vqa", None) is not None:
-        return judges.vqa
-    from janus_eval.score.judges.vqa import load_vqa_judge
-
-    return load_vqa_judge(
-        settings.get("vqa_model"),
-        demo=bool(getattr(judges, "demo", False)),
-        device=settings.get("device"),
-        batch_size=int(settings.get("vqa_batch_size", 32)),
-    )
+    judges.check_vqa(settings)
 
 
 def _image_path(value: str, root: str | None) -> Path:
@@ -318,12 +310,13 @@ def _tiles(record: dict[str, Any], root: str | None) -> list[Image.Image]:
         return split_grid(img.convert("RGB"), n)
 
 
-def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
+def score(records: pd.DataFrame, settings: dict | None = None, judges: Judges | None = None) -> Scored:
     from janus_eval.tasks.dpgbench.questions import resolve_dpg_csv
 
     settings = dict(settings or {})
+    judges = judges if judges is not None else Judges()  # none given: the VQA judge is loaded here
     quirks = bool(settings.get("official_quirks", False))
-    csv = resolve_dpg_csv(settings.get("csv"), demo=bool(getattr(judges, "demo", False)))
+    csv = resolve_dpg_csv(settings.get("csv"), demo=judges.demo)
     qfile = read_questions(csv, official_quirks=quirks)
     for line in file_notes(qfile, official_quirks=quirks):
         print(line, file=sys.stderr)
@@ -341,7 +334,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
         nonlocal judge
         if not todo:
             return
-        judge = judge or _judge(settings, judges)
+        judge = judge or judges.vqa_judge(settings)
         images, questions = [], []
         for _, qs, tiles in todo:
             for tile in tiles:
@@ -413,7 +406,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> S
     ]
     if judge is not None:
         rows.append(("mode", f"judge:{judge.name}", 1.0, len(prompt_scores)))
-    if judges is not None and getattr(judges, "demo", False):
+    if judges.demo:
         rows.append(("mode", "demo_judge", 1.0, len(prompt_scores)))
     rows += error_rows(records)
     return Scored(per_sample, table(rows))

@@ -52,7 +52,8 @@ import pandas as pd
 from PIL import Image, ImageOps
 
 from janus_eval.core.errors import UsageError
-from janus_eval.score.judges.geneval_detector import Detection
+from janus_eval.score.judges import Judges
+from janus_eval.score.judges.geneval_detector import Detection, GenEvalJudge
 from janus_eval.score.base import Scored, answered, error_rows, table
 from janus_eval.tasks.geneval.order import argsort_numpy123
 
@@ -325,15 +326,6 @@ def metadata_of(record: Mapping[str, Any]) -> dict[str, Any]:
     return meta
 
 
-JUDGE_SETTINGS = {
-    "geneval_dir": "folder",
-    "detector_config": "detector_config_path",
-    "detector_checkpoint": "detector_checkpoint",
-    "clip_checkpoint": "clip_checkpoint",
-    "device": "device",
-}
-
-
 def records_from_folder(folder: str | Path) -> list[dict[str, Any]]:
     """Records for images already in the official layout (`<index:05d>/metadata.jsonl` +
     `samples/<n:04d>.png`, e.g. written by another tool for the official evaluator); image
@@ -372,34 +364,19 @@ def records_from_folder(folder: str | Path) -> list[dict[str, Any]]:
     return records
 
 
-def _judge_kwargs(settings: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {arg: (settings or {})[key] for key, arg in JUDGE_SETTINGS.items() if (settings or {}).get(key)}
+# The settings `run` and `score` take from the command line (--geneval-dir): put into the
+# task's `scoring`, so into its config hash.
+COMMAND_LINE_SETTINGS = ("geneval_dir",)
 
 
-def preflight(settings: Mapping[str, Any] | None, judges: Any = None) -> None:
+def preflight(settings: Mapping[str, Any] | None, judges: Judges | None = None) -> None:
     """Before any image is drawn: the rule settings are valid, the geneval extra is
     installed and the judges' weights are at hand (not needed in demo mode)."""
     Rules.from_settings(settings)
-    if getattr(judges, "geneval", None) is None:
-        from janus_eval.score.judges.geneval_detector import check_geneval_judge
-
-        kwargs = {k: v for k, v in _judge_kwargs(settings).items() if k != "device"}
-        check_geneval_judge(demo=bool(getattr(judges, "demo", False)), **kwargs)
+    (judges if judges is not None else Judges()).check_geneval(settings or {})
 
 
-def _judge(judges: Any, settings: Mapping[str, Any] | None) -> Any:
-    """The judges' GenEval models, loaded on first use and kept on `judges` for the run."""
-    judge = getattr(judges, "geneval", None) if judges is not None else None
-    if judge is None:
-        from janus_eval.score.judges.geneval_detector import load_geneval_judge
-
-        judge = load_geneval_judge(demo=bool(getattr(judges, "demo", False)), **_judge_kwargs(settings))
-        if judges is not None:
-            judges.geneval = judge
-    return judge
-
-
-def judge_image(path: Path, metadata: Mapping[str, Any], judge: Any, rules: Rules) -> dict[str, Any]:
+def judge_image(path: Path, metadata: Mapping[str, Any], judge: GenEvalJudge, rules: Rules) -> dict[str, Any]:
     """Detect, select, classify colours on demand, and give the verdict for one image file."""
     try:
         with Image.open(path) as raw:
@@ -417,7 +394,7 @@ def judge_image(path: Path, metadata: Mapping[str, Any], judge: Any, rules: Rule
     return {"correct": verdict.correct, "reason": verdict.reason, "details": details}
 
 
-def score(records: pd.DataFrame, settings: Mapping[str, Any] | None = None, judges: Any = None) -> Scored:
+def score(records: pd.DataFrame, settings: Mapping[str, Any] | None = None, judges: Judges | None = None) -> Scored:
     rules = Rules.from_settings(settings)
     root = Path((settings or {}).get("image_root") or ".")
     ok = answered(records)
@@ -440,7 +417,8 @@ def score(records: pd.DataFrame, settings: Mapping[str, Any] | None = None, judg
     flags: list[bool] = []
     prompt_ids: list[str] = []
     unreadable = 0
-    judge = _judge(judges, settings) if len(ok) else None
+    judges = judges if judges is not None else Judges()  # none given: loaded here, for this call
+    judge = judges.geneval_judge(settings or {}) if len(ok) else None
     for idx, rec in ok.iterrows():
         meta = metadata_of(rec)
         verdicts = []
@@ -458,7 +436,7 @@ def score(records: pd.DataFrame, settings: Mapping[str, Any] | None = None, judg
     # a prompt with no images at all (e.g. a folder without samples/) is in no tag's mean: say so
     empty = sum(1 for idx in ok.index if not parsed.get(idx))
     rows.append(("prompts_without_images", "", float(empty), len(ok)))
-    if judge is not None and getattr(judge, "demo", False):
+    if judge is not None and judge.demo:
         rows.append(("mode", "demo_judge", 1.0, len(flags)))  # random-weight judges: the scores mean nothing
     rows += error_rows(records)
     return Scored(pd.DataFrame({"parsed": parsed, "score": per_score}), table(rows))

@@ -24,6 +24,7 @@ import statistics
 import pandas as pd
 
 from janus_eval.core.errors import UsageError
+from janus_eval.score.judges import Judges
 from janus_eval.score.judges.llm import JudgeError, JudgeUnavailable
 from janus_eval.score.base import Scored, answered, error_rows, predictions, table
 
@@ -96,14 +97,15 @@ def grade(judge, prompt: str, *, run: int, retries: int, max_tokens: int | None)
         return None
 
 
-def score(records: pd.DataFrame, settings: dict | None = None, judges=None) -> Scored:
+def score(records: pd.DataFrame, settings: dict | None = None, judges: Judges | None = None) -> Scored:
     settings = settings or {}
-    judge = getattr(judges, "llm", None)
+    judges = judges if judges is not None else Judges()
+    judge = judges.llm
     if judge is None:
         raise UsageError(
             "mmvet is graded by an LLM judge: give --judge-model (and --judge-base-url for a local server)"
         )
-    runs = max(1, int(getattr(judges, "llm_runs", None) or settings.get("judge_runs", 1)))
+    runs = max(1, int(judges.llm_runs or settings.get("judge_runs", 1)))
     retries = int(settings.get("judge_retries", 4))
     max_tokens = settings.get("judge_max_tokens", 3)
     max_tokens = int(max_tokens) if max_tokens is not None else None
