@@ -88,7 +88,9 @@ GenevalDir = Annotated[Optional[Path], typer.Option("--geneval-dir", help=GENEVA
 @app.command()
 def run(
     tasks: str = typer.Option(..., "--tasks", help="Comma-separated task names or groups (see `list tasks`)."),
-    model: str = typer.Option(..., "--model", help="Janus-Pro-7B, Janus-Pro-1B, Janus-1.3B, janus-tiny, a hub id or a folder."),
+    model: str = typer.Option(
+        ..., "--model", help="Janus-Pro-7B, Janus-Pro-1B, Janus-1.3B, janus-tiny, a hub id or a folder."
+    ),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="First N samples of each task (fixed order)."),
     batch_size: int = typer.Option(8, "--batch-size", min=1, help="Samples per model call."),
     output: Path = typer.Option(Path("results"), "--output", help="Results folder; the run goes in OUTPUT/RUN_ID."),
@@ -122,11 +124,11 @@ def run(
     protocol: Protocol = "janus-pro",
 ) -> None:
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
+    from janus_eval.core.spec import RunSpec
+    from janus_eval.runner import run as run_tasks
+    from janus_eval.runner import tasks_with_judges
     from janus_eval.solve.generation import with_generation_overrides
     from janus_eval.tasks.registry import resolve_tasks
-    from janus_eval.core.spec import RunSpec
-    from janus_eval.runner import tasks_with_judges
-    from janus_eval.runner import run as run_tasks
 
     judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, demo)
     task_list, skipped = tasks_with_judges(tasks, resolve_tasks(tasks, protocol), judges)
@@ -169,8 +171,8 @@ def score(
     protocol: Protocol = "janus-pro",
 ) -> None:
     """Score saved or external predictions into a run folder, as `run` would."""
-    from janus_eval.tasks.registry import load_task
     from janus_eval.runner import score_file, tasks_with_judges
+    from janus_eval.tasks.registry import load_task
 
     judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs)
     task_list, _ = tasks_with_judges(task, [load_task(task, protocol)], judges)
@@ -244,7 +246,6 @@ def quiet_libraries() -> None:
     """Our own progress bar is the one a user reads; silence the libraries' bars and warnings."""
     import logging
     import os
-
     import warnings
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

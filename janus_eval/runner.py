@@ -15,22 +15,22 @@ from typing import Any, Callable, Iterator, Mapping
 import pandas as pd
 from tqdm import tqdm
 
-from janus_eval.solve import distributed
+from janus_eval.analyse.paper import with_paper
+from janus_eval.core.errors import UsageError
 from janus_eval.core.manifest import UNKNOWN_MODEL, Manifest, ModelInfo, TaskEntry
 from janus_eval.core.record import ERROR, SAMPLE_ID, Record
-from janus_eval.core.spec import RunSpec
-from janus_eval.core.sample import Sample
-from janus_eval.data.load import load_samples, make_ids
-from janus_eval.core.errors import UsageError
-from janus_eval.solve.generation import draw_samples, generation_settings
-from janus_eval.score.judges import Judges
 from janus_eval.core.requests import Ask, Prepared
-from janus_eval.solve.models.base import ModelAdapter
-from janus_eval.analyse.paper import with_paper
-from janus_eval.solve.pipeline import prepared_batches
+from janus_eval.core.sample import Sample
+from janus_eval.core.spec import RunSpec
 from janus_eval.core.task import TaskConfig
-from janus_eval.tasks.registry import get_preflight, get_scorer, with_scoring_overrides
+from janus_eval.data.load import load_samples, make_ids
+from janus_eval.score.judges import Judges
+from janus_eval.solve import distributed
+from janus_eval.solve.generation import draw_samples, generation_settings
+from janus_eval.solve.models.base import ModelAdapter
+from janus_eval.solve.pipeline import prepared_batches
 from janus_eval.store.run_store import RunStore, json_objects, safe_name
+from janus_eval.tasks.registry import get_preflight, get_scorer, with_scoring_overrides
 
 
 def default_run_id(model: str) -> str:
@@ -51,7 +51,7 @@ def environment() -> tuple[dict[str, Any], str | None]:
     """(package versions, git sha) of this install."""
     import importlib.metadata as md
 
-    versions = {}
+    versions: dict[str, str | None] = {}
     for pkg in ("janus-eval", "torch", "transformers", "datasets", "pandas", "pillow"):
         try:
             versions[pkg] = md.version(pkg)
@@ -76,7 +76,7 @@ def answer_samples(
     batches = list(chunks(samples, opts.batch_size))
     bar = tqdm(total=len(samples), unit="sample", desc=task.name, disable=not opts.progress, dynamic_ncols=True)
     with bar:
-        for records, slots, prepared in prepared_batches(task, preparer, batches, opts.workers):
+        for records, slots, prepared in prepared_batches(task, preparer, batches, opts.workers or 0):
             answers = generate(prepared) if prepared is not None else []
             for slot, prompt, text in zip(slots, prepared.prompts if prepared is not None else [], answers):
                 records[slot].prompt = prompt
@@ -161,8 +161,10 @@ DATA_KEYS = ("kind", "path", "name", "split", "revision")
 
 def check_resume_data(manifest: Manifest | None, data: dict[str, Any]) -> None:
     """A resumed task must read the same data (demo / local copy / hub id and revision)."""
+    if manifest is None:
+        return
     for name, loaded in data.items():
-        old = manifest.task(name) if manifest is not None else None
+        old = manifest.task(name)
         if old is None or not old.data:
             continue
         before = {k: old.data.get(k) for k in DATA_KEYS}
@@ -224,7 +226,9 @@ def tasks_with_judges(
                 f"named by --judge-api-key-env)"
             )
         else:
-            notes.append(f"skipping {task.name}: it is graded by an LLM judge and none is configured (give --judge-model)")
+            notes.append(
+                f"skipping {task.name}: it is graded by an LLM judge and none is configured (give --judge-model)"
+            )
     if not kept:
         raise UsageError("no task left to run: " + "; ".join(notes))
     return kept, notes
@@ -246,8 +250,8 @@ def run(
     scoring_overrides: Mapping[str, Any] | None = None,
 ) -> RunStore:
     """Run `tasks` as `opts` says; `scoring_overrides`: the command-line scorer settings."""
-    from janus_eval.solve.models import load_model as default_loader
     from janus_eval.core.paths import default_device
+    from janus_eval.solve.models import load_model as default_loader
 
     tasks = with_command_line_settings(tasks, scoring_overrides)
     world = distributed.setup(opts.device)

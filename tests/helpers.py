@@ -16,7 +16,8 @@ def png_bytes(img: Image.Image, fmt: str = "PNG") -> bytes:
 
 def write_pope_copy(folder: Path, n: int, images: list[bytes] | None = None) -> Path:
     """A local POPE copy (parquet, HF schema) of n rows in `folder/pope/`."""
-    from datasets import Dataset, Features, Image as ImageFeature, Value
+    from datasets import Dataset, Features, Value
+    from datasets import Image as ImageFeature
 
     from janus_eval.data.build_demo import shapes
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from janus_eval.tasks.pope.scorer import parse as pope_parse
 from janus_eval.store.run_store import RunStore
+from janus_eval.tasks.pope.scorer import parse as pope_parse
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 POPE_GOLDEN = GOLDEN / "pope" / "llava-v1.5-13b.samples.jsonl"

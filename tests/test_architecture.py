@@ -14,7 +14,6 @@ import ast
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 STAGES = ["core", "store", "data", "score", "tasks", "solve", "analyse", "runner", "cli"]

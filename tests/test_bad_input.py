@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from helpers import png_bytes, write_pope_copy
 from PIL import Image
 
-from helpers import png_bytes, write_pope_copy
 from janus_eval.data.load import ImageError, to_rgb
 
 

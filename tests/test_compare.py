@@ -21,15 +21,15 @@ from run_builders import (
 )
 
 from janus_eval.analyse.compare import _counts, _gate, _per_resample, compare
+from janus_eval.analyse.tolerances import direction, load_tolerances
 from janus_eval.core.errors import UsageError
 from janus_eval.tasks.gqa import scorer as gqa
 from janus_eval.tasks.mmbench import scorer as mmbench
 from janus_eval.tasks.mme import scorer as mme
 from janus_eval.tasks.mmmu import scorer as mmmu
 from janus_eval.tasks.pope import scorer as pope
-from janus_eval.tasks.seedbench import scorer as seedbench
 from janus_eval.tasks.pope.scorer import parse as pope_parse
-from janus_eval.analyse.tolerances import direction, load_tolerances
+from janus_eval.tasks.seedbench import scorer as seedbench
 
 
 @pytest.fixture(scope="module")

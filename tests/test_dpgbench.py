@@ -13,12 +13,12 @@ import pytest
 from PIL import Image
 
 from janus_eval.core.errors import UsageError
-from janus_eval.tasks.dpgbench.grid import make_grid, split_grid, tile_boxes
 from janus_eval.score.judges import Judges
-from janus_eval.tasks.dpgbench import questions as dpg_questions
-from janus_eval.tasks.dpgbench.questions import git_blob_id, resolve_dpg_csv
 from janus_eval.score.judges.vqa import MPlugVQA, TransformersVQA, demo_vqa_judge, load_vqa_judge
+from janus_eval.tasks.dpgbench import questions as dpg_questions
 from janus_eval.tasks.dpgbench import scorer as dpgbench
+from janus_eval.tasks.dpgbench.grid import make_grid, split_grid, tile_boxes
+from janus_eval.tasks.dpgbench.questions import git_blob_id, resolve_dpg_csv
 from janus_eval.tasks.dpgbench.scorer import load_questions, score_prompt
 
 HEADER = "item_id,text,keywords,proposition_id,dependency,category_broad,category_detailed,tuple,question_natural_language\n"
@@ -628,9 +628,9 @@ def test_run_dpgbench_end_to_end(cli, tmp_path):
 
 
 def test_grid_images_do_not_depend_on_batch_size(tmp_path):
-    from janus_eval.tasks.registry import resolve_tasks
     from janus_eval.core.spec import RunSpec
     from janus_eval.runner import run
+    from janus_eval.tasks.registry import resolve_tasks
 
     grids = {}
     for bs in (1, 8):

@@ -18,14 +18,13 @@ import pytest
 import torch
 from PIL import Image
 
-from janus_eval.data.load import to_rgb
 from janus_eval.core.requests import Ask
+from janus_eval.data.load import to_rgb
 from janus_eval.solve.models.chat import JANUS_ROLES, PRO_ROLES, pad_token_id
 from janus_eval.solve.models.image_inputs import ImageSettings, pixel_values, resized_size, squared
 from janus_eval.solve.models.janus import JanusPreparer, chat_prompt
 from janus_eval.solve.models.tiny import TINY_IMAGE_SIZE, tiny_path
-from janus_eval.tasks.registry import build_prompt
-from janus_eval.tasks.registry import load_task
+from janus_eval.tasks.registry import build_prompt, load_task
 
 IMG = Image.new("RGB", (40, 30), (200, 10, 10))
 YN = "\nAnswer the question using a single word or phrase."
@@ -113,8 +112,8 @@ def test_protocol_is_in_the_config_hash_and_unknown_ones_are_refused():
 
 
 def test_protocol_overrides_only_prompt_keys(tmp_path, monkeypatch):
-    from janus_eval.tasks import registry
     from janus_eval.core.errors import UsageError
+    from janus_eval.tasks import registry
 
     text = (registry.TASKS_DIR / "gqa/task.yaml").read_text()
     (tmp_path / "gqa").mkdir()
@@ -211,8 +210,8 @@ def test_unconditional_rows_are_padded_with_the_pad_tag(processor, monkeypatch):
     """The image loop's unconditional rows: BOS, the official pad id, <begin_of_image>."""
     from transformers import JanusForConditionalGeneration
 
-    from janus_eval.solve.models import janus_image
     from janus_eval.core.requests import Draw
+    from janus_eval.solve.models import janus_image
 
     seen = {}
     real = janus_image.sample_image_tokens

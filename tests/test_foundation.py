@@ -5,17 +5,17 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from helpers import write_pope_copy
 from PIL import Image
 
-from helpers import write_pope_copy
-from janus_eval.data.load import load_samples, make_ids
 from janus_eval.core.errors import UsageError
-from janus_eval.core.requests import Ask
-from janus_eval.solve.models.janus import JANUS_ROLES, PRO_ROLES, chat_prompt
-from janus_eval.tasks.registry import load_task, resolve_tasks
 from janus_eval.core.manifest import Manifest
+from janus_eval.core.requests import Ask
+from janus_eval.data.load import load_samples, make_ids
 from janus_eval.runner import check_resume
+from janus_eval.solve.models.janus import JANUS_ROLES, PRO_ROLES, chat_prompt
 from janus_eval.store.run_store import safe_name
+from janus_eval.tasks.registry import load_task, resolve_tasks
 
 
 def test_list_tasks_and_models(cli):
@@ -133,7 +133,8 @@ def test_huge_image_is_an_image_error():
 
 def test_gqa_images_join_from_a_local_copy_after_the_limit(tmp_path):
     """GQA's questions and images are two configs joined on imageId; the join reads only the rows kept."""
-    from datasets import Dataset, Features, Image as ImageFeature, Value
+    from datasets import Dataset, Features, Value
+    from datasets import Image as ImageFeature
 
     from janus_eval.data.build_demo import png, shapes
 

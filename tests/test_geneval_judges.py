@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from helpers import needs_geneval_extra
 from PIL import Image
 
 from janus_eval.core.errors import UsageError
 from janus_eval.score.judges import Judges
 from janus_eval.score.judges import geneval_detector as D
-from helpers import needs_geneval_extra
 from janus_eval.tasks.geneval import scorer as G
 
 torch.set_num_threads(1)

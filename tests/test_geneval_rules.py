@@ -7,13 +7,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
-
 from conftest import ROOT
+from PIL import Image
 
 from janus_eval.core.errors import UsageError
 from janus_eval.score.judges import Judges
-from janus_eval.score.judges.geneval_detector import OBJECT_NAMES_PATH, Detection, object_names
+from janus_eval.score.judges.geneval_detector import Detection, object_names
 from janus_eval.tasks.geneval import scorer as G
 from janus_eval.tasks.geneval.order import argsort_numpy123
 

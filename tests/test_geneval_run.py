@@ -7,17 +7,15 @@ import json
 
 import pandas as pd
 import pytest
-from PIL import Image
-
 from conftest import ROOT
+from helpers import needs_geneval_extra
+from PIL import Image
 
 from janus_eval.core.sample import Sample
 from janus_eval.data.load import load_samples
-from janus_eval.tasks.geneval.layout import write as write_geneval
-from janus_eval.score.judges.geneval_detector import OBJECT_NAMES_PATH
-from janus_eval.tasks.registry import load_task
-from helpers import needs_geneval_extra
 from janus_eval.tasks.geneval import scorer as G
+from janus_eval.tasks.geneval.layout import write as write_geneval
+from janus_eval.tasks.registry import load_task
 
 META_LINES = (ROOT / "janus_eval/tasks/geneval/data/evaluation_metadata.jsonl").read_text().splitlines()
 

@@ -7,7 +7,6 @@ import json
 
 import pandas as pd
 import pytest
-
 from conftest import GOLDEN
 
 EXPECTED = json.loads((GOLDEN / "expected.json").read_text())
@@ -68,9 +67,9 @@ def test_mme_golden_through_score(cli, tmp_path):
 
 
 def test_results_folder_with_one_run_is_accepted(tmp_path):
-    from janus_eval.tasks.registry import load_task
     from janus_eval.runner import score_file
     from janus_eval.store.run_store import open_run
+    from janus_eval.tasks.registry import load_task
 
     score_file(load_task("pope"), GOLDEN / "pope/llava-v1.5-13b.samples.jsonl", tmp_path, "only", "external")
     assert open_run(tmp_path).root == tmp_path / "only"

@@ -11,8 +11,8 @@ from PIL import Image
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 from janus_eval.core.requests import Ask, Draw  # noqa: E402
-from janus_eval.solve.models.janus import JanusAdapter  # noqa: E402
 from janus_eval.core.seeds import image_seed  # noqa: E402
+from janus_eval.solve.models.janus import JanusAdapter  # noqa: E402
 from janus_eval.solve.models.janus_image import compile_step, draw_tokens  # noqa: E402
 
 QUESTIONS = ["Is there a dog in the image?", "What color is the circle?", "How many squares are there?",

@@ -11,12 +11,12 @@ from janus_eval.core.requests import Draw
 from janus_eval.core.seeds import image_seed
 from janus_eval.solve.models.chat import pad_token_id
 from janus_eval.solve.models.janus_image import (
-    sample_image_tokens,
     decode_images,
     draw,
     draw_tokens,
     generation_prompt,
     prompt_token_ids,
+    sample_image_tokens,
 )
 from janus_eval.solve.models.tiny import TINY_IMAGE_SIZE, tiny_path
 

@@ -7,11 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from helpers import png_bytes
 
-from janus_eval.data.load import load_samples
 from janus_eval.data.build_demo import shapes
+from janus_eval.data.load import load_samples
 from janus_eval.tasks.registry import load_task
 
 

@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 
-from janus_eval.tasks.registry import resolve_tasks
 from janus_eval.core.spec import RunSpec
 from janus_eval.runner import run
+from janus_eval.tasks.registry import resolve_tasks
 
 
 def test_quickstart_pope_mme(cli, tmp_path):

@@ -9,9 +9,10 @@ import subprocess
 import sys
 
 from helpers import write_pope_copy
-from janus_eval.tasks.registry import resolve_tasks
+
 from janus_eval.core.spec import RunSpec
 from janus_eval.runner import run
+from janus_eval.tasks.registry import resolve_tasks
 
 
 def _records(run_dir, task):

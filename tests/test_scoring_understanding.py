@@ -12,9 +12,9 @@ from conftest import GOLDEN
 from llm_server import ChatServer, mmvet_grader
 
 from janus_eval.core.errors import UsageError
+from janus_eval.score import choices
 from janus_eval.score.judges import Judges
 from janus_eval.score.judges.llm import LLMJudge
-from janus_eval.score import choices
 from janus_eval.tasks.gqa import scorer as gqa
 from janus_eval.tasks.mmbench import scorer as mmbench
 from janus_eval.tasks.mmmu import scorer as mmmu

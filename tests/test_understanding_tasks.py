@@ -12,10 +12,10 @@ import pytest
 from llm_server import ChatServer, mmvet_grader
 
 from janus_eval.core.errors import UsageError
-from janus_eval.score.judges import Judges
-from janus_eval.tasks.registry import resolve_tasks
 from janus_eval.core.spec import RunSpec
 from janus_eval.runner import run
+from janus_eval.score.judges import Judges
+from janus_eval.tasks.registry import resolve_tasks
 
 DEMO_SIZES = {"gqa": 5, "seedbench": 4, "mmbench": 10, "mmmu": 4, "mmvet": 4}
 HEADLINES = {
@@ -209,9 +209,9 @@ def test_dead_judge_stops_the_run_with_one_line_and_keeps_the_answers(cli, tmp_p
 
 
 def test_score_file_with_a_failing_judge_is_a_usage_error(tmp_path, monkeypatch):
+    from janus_eval.runner import score_file
     from janus_eval.score.judges.llm import LLMJudge
     from janus_eval.tasks.registry import load_task
-    from janus_eval.runner import score_file
 
     monkeypatch.setattr("janus_eval.score.judges.llm.time.sleep", lambda s: None)
     path = tmp_path / "mmb.jsonl"
@@ -238,8 +238,8 @@ def test_non_numeric_mmbench_index_names_the_column(cli, tmp_path):
 
 
 def test_scorer_value_errors_become_usage_errors_naming_the_task():
-    from janus_eval.tasks.registry import load_task
     from janus_eval.runner import score_records
+    from janus_eval.tasks.registry import load_task
 
     records = [{"sample_id": "0", "index": 0, "question": "q", "A": "cat", "B": "dog", "answer": "A",
                 "category": "c", "prediction": "a cat, I think"}]  # fmt: skip

@@ -30,12 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from janus_eval.core.errors import UsageError
 from janus_eval.analyse.markup import md_cell
+from janus_eval.analyse.tolerances import HIGHER, LOWER, NEVER_GATED, Tolerances, direction, load_tolerances
+from janus_eval.core.errors import UsageError
 from janus_eval.core.record import SAMPLE_ID, SCORE, SCORER_KEYS, record_id
 from janus_eval.store.run_info import RunInfo, TaskInfo, load_run
 from janus_eval.tasks.registry import get_scorer
-from janus_eval.analyse.tolerances import HIGHER, LOWER, NEVER_GATED, Tolerances, direction, load_tolerances
 
 GATED_BY_DEFAULT = {"errors"}  # beside each task's headline: a rise in samples the model could not be asked
 BETTER = {HIGHER: "higher", LOWER: "lower"}  # the `better` column; "" for neutral metrics
@@ -152,6 +152,8 @@ def _method(task: TaskInfo) -> tuple[str, Batch, Callable[[pd.DataFrame, dict], 
             return {
                 k: float(v[0]) for k, v in batch(frame, settings, np.ones((1, len(frame)), np.int32)).items()
             }
+        if score is None:  # a judge task without its scorer: handled above
+            raise UsageError(f"task {task.name}: its scorer '{task.scorer}' cannot be imported")
         try:
             table = score(frame.reset_index(drop=True), settings, None).table
         except KeyError as exc:
@@ -272,17 +274,17 @@ def compare(
             gated, t = _gate(tol, gate, task, key, headline, info.scorer)
             sense = direction(key[0], info.scorer)
             missing = bool(np.isfinite(vb) and not np.isfinite(vn))
-            verdict = _verdict(sense, missing, lo, hi, t) if gated else ""
+            verdict = _verdict(sense, missing, lo, hi, t or 0.0) if gated else ""
             if missing and gated:
                 name = f"{key[0]}/{key[1]}" if key[1] else key[0]
                 notes.append(
                     f"{task}: {name} is in the baseline ({vb:.2f}) but missing or NaN in the new run"
                 )
-            rows.append(
-                {"task": task, "metric": key[0], "subset": key[1], "baseline": vb, "new": vn, "delta": vn - vb, "ci_low": lo,
-                     "ci_high": hi, "n": len(ids), "gated": gated, "tolerance": t, "better": BETTER.get(sense, ""),
-                     "verdict": verdict, "headline": key == headline, "missing": missing}
-            )  # fmt: skip
+            rows.append({
+                "task": task, "metric": key[0], "subset": key[1], "baseline": vb, "new": vn, "delta": vn - vb,
+                "ci_low": lo, "ci_high": hi, "n": len(ids), "gated": gated, "tolerance": t,
+                "better": BETTER.get(sense, ""), "verdict": verdict, "headline": key == headline, "missing": missing,
+            })  # fmt: skip
         summaries.append(TaskComparison(task, len(ids), n_base, n_new, method, time.perf_counter() - t0))
         if len(ids) < max(n_base, n_new):
             notes.append(

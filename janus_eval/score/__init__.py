@@ -1,1 +1,2 @@
-"""What every scorer shares: the scorer contract and helpers, choice extraction, options, and the judges (outside models)."""
+"""What every scorer shares: the scorer contract and helpers, choice extraction, options,
+and the judges (outside models)."""

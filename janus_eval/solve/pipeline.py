@@ -15,11 +15,11 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from janus_eval.core.record import Record
-from janus_eval.core.sample import Sample
-from janus_eval.data.load import ImageError
 from janus_eval.core.requests import Ask
-from janus_eval.tasks.registry import build_prompt
+from janus_eval.core.sample import Sample
 from janus_eval.core.task import TaskConfig
+from janus_eval.data.load import ImageError
+from janus_eval.tasks.registry import build_prompt
 
 
 def sample_record(sample: Sample) -> Record:
@@ -29,7 +29,9 @@ def sample_record(sample: Sample) -> Record:
 def prepare_batch(task: TaskConfig, preparer: Callable[[list[Ask]], Any], batch: list[Sample]):
     """Samples -> (records, slots of the asked samples, prepared model input or None).
     An image that cannot be decoded becomes that sample's `error`; the rest are asked."""
-    records, asks, slots = [], [], []
+    records: list[Record] = []
+    asks: list[Ask] = []
+    slots: list[int] = []
     for sample in batch:
         rec = sample_record(sample)
         try:

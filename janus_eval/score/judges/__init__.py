@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from janus_eval.score.judges.llm import DEFAULT_API_KEY_ENV, DEFAULT_BASE_URL, JudgeError, JudgeUnavailable, LLMJudge

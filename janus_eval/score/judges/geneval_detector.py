@@ -29,12 +29,11 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import os
-import warnings
 import shutil
 import sys
-import tempfile
 import types
 import urllib.request
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,7 +224,7 @@ def _mmcv_without_ops() -> None:
 
             return unavailable
 
-        shim.__getattr__ = __getattr__  # type: ignore[attr-defined]
+        setattr(shim, "__getattr__", __getattr__)  # noqa: B010  # a module-level __getattr__ (PEP 562)
         sys.modules["mmcv._ext"] = shim
     from mmcv.ops import multi_scale_deform_attn
 
@@ -364,7 +363,7 @@ class MmdetDetector:
         return [
             Detection(
                 self.classnames[int(lab)],
-                tuple(float(v) for v in box[:4]),
+                (float(box[0]), float(box[1]), float(box[2]), float(box[3])),
                 float(s),
                 None if masks is None else masks[i],
             )
@@ -523,7 +522,6 @@ def load_geneval_judge(
     """The real judges from local or cached weights (downloaded once when online), or
     with `demo` random-weight small models of the same architectures."""
     if device is None:
-        import torch
 
         device = default_device()
     if demo:

@@ -130,7 +130,7 @@ class LLMJudge:
     @property
     def cache(self) -> JudgeCache:
         if self._cache is None:
-            self._cache = JudgeCache(self.cache_path)
+            self._cache = JudgeCache(Path(self.cache_path or default_cache_path()))
         return self._cache
 
     def describe(self) -> dict[str, Any]:

@@ -81,7 +81,7 @@ class TransformersVQA:
                 f"VQA model '{spec}' could not be loaded ({type(exc).__name__}); pass a local folder of a "
                 "BLIP or ViLT VQA model (e.g. a download of Salesforce/blip-vqa-capfilt-large), or --vqa-model mplug"
             ) from exc
-        kinds = {
+        kinds: dict[str, tuple[Any, Any]] = {
             "blip": (BlipForQuestionAnswering, BlipProcessor),
             "vilt": (ViltForQuestionAnswering, ViltProcessor),
         }
@@ -142,7 +142,8 @@ class MPlugVQA:
             self.pipeline = pipeline(Tasks.visual_question_answering, model=model, device=self.device)
         except Exception as exc:
             raise UsageError(
-                f"modelscope could not load {model} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                f"modelscope could not load {model} "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
                 "download it once with internet or pass --vqa-model modelscope:LOCAL_FOLDER"
             ) from exc
 
@@ -168,7 +169,7 @@ DEMO_IMAGE_SIZE = 32
 def demo_vqa_judge(device: str | None = "cpu") -> TransformersVQA:
     """A random-weight BLIP VQA model (small configuration, seed 0): the judge of --demo runs."""
     import torch
-    from transformers import (
+    from transformers import (  # type: ignore[attr-defined]  # exported lazily; the stubs miss it
         BertTokenizerFast,
         BlipConfig,
         BlipForQuestionAnswering,
@@ -236,6 +237,7 @@ def check_vqa_spec(spec: str | None, *, demo: bool = False) -> None:
         return
     if not spec:
         load_vqa_judge(None)  # raises the UsageError naming the options
+        return
     if spec in ("mplug", "mplug-large") or spec.startswith("modelscope:"):
         if not modelscope_available():
             raise UsageError(

@@ -33,8 +33,8 @@ The table's `mode` row says which ran.
 Records: `item_id` (the prompt stem), `images` (a list holding the grid image's
 path) or else `prediction` (that path), absolute or relative to the `image_root`
 setting (the run's task folder, or the samples file's folder for `janus-eval
-score`), and `n_images` (tiles in the grid, 4 if absent). Settings: `csv` (question file; else --dpg-csv / cache / download via
-`tasks/dpgbench/questions.py`), `official_quirks`, `image_root`, `vqa_model`,
+score`), and `n_images` (tiles in the grid, 4 if absent). Settings: `csv` (question file; else
+--dpg-csv / cache / download via `tasks/dpgbench/questions.py`), `official_quirks`, `image_root`, `vqa_model`,
 `vqa_batch_size`, `device`.
 """
 
@@ -51,9 +51,9 @@ import pandas as pd
 from PIL import Image
 
 from janus_eval.core.errors import UsageError
-from janus_eval.tasks.dpgbench.grid import MAX_TILES, split_grid
 from janus_eval.score.base import Scored, answered, error_rows, table
 from janus_eval.score.judges import Judges
+from janus_eval.tasks.dpgbench.grid import MAX_TILES, split_grid
 
 CSV_COLUMNS = ["item_id", "proposition_id", "dependency", "tuple", "question_natural_language"]
 PROMPTS_PER_CHUNK = 16

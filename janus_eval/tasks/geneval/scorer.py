@@ -52,9 +52,9 @@ import pandas as pd
 from PIL import Image, ImageOps
 
 from janus_eval.core.errors import UsageError
+from janus_eval.score.base import Scored, answered, error_rows, table
 from janus_eval.score.judges import Judges
 from janus_eval.score.judges.geneval_detector import Detection, GenEvalJudge
-from janus_eval.score.base import Scored, answered, error_rows, table
 from janus_eval.tasks.geneval.order import argsort_numpy123
 
 TAGS = ("single_object", "two_object", "counting", "colors", "position", "color_attr")
@@ -263,7 +263,8 @@ def color_crop(
         blank = image.copy() if bgcolor == "original" else Image.new("RGB", image.size, color=bgcolor)
         image = Image.composite(image, blank, Image.fromarray(mask))
     if crop:
-        image = image.crop(tuple(float(v) for v in obj.box[:4]))
+        x1, y1, x2, y2 = (float(v) for v in obj.box[:4])
+        image = image.crop((x1, y1, x2, y2))
     return image
 
 
@@ -418,8 +419,9 @@ def score(records: pd.DataFrame, settings: Mapping[str, Any] | None = None, judg
     prompt_ids: list[str] = []
     unreadable = 0
     judges = judges if judges is not None else Judges()  # none given: loaded here, for this call
-    judge = judges.geneval_judge(settings or {}) if len(ok) else None
+    judge = judges.geneval_judge(settings or {}) if len(ok) else None  # nothing to judge: none loaded
     for idx, rec in ok.iterrows():
+        assert judge is not None
         meta = metadata_of(rec)
         verdicts = []
         for rel in _paths(rec["images"]):

@@ -108,7 +108,7 @@ def _parse(
 ) -> tuple[pd.Series, pd.Series, np.ndarray, np.ndarray]:
     """Each row's letter (None: unparsed), whether it is right (0/1), and whether the judge
     gave its letter and whether the judge's ask failed (per row)."""
-    judge = getattr(judges, "llm", None) if settings.get("use_judge", True) else None
+    judge = judges.llm if judges is not None and settings.get("use_judge", True) else None
     tries = int(settings.get("judge_tries", 3))
     preds = predictions(records)
     errored = unanswered(records)

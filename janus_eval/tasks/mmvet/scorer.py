@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import ast
 import statistics
+from typing import Any
 
 import pandas as pd
 
 from janus_eval.core.errors import UsageError
+from janus_eval.score.base import Scored, answered, error_rows, predictions, table
 from janus_eval.score.judges import Judges
 from janus_eval.score.judges.llm import JudgeError, JudgeUnavailable
-from janus_eval.score.base import Scored, answered, error_rows, predictions, table
 
 FEW_SHOT = """Compare the ground truth and prediction from AI models, to give a correctness score for the prediction. <AND> in the ground truth means it is totally right only when all elements in the ground truth are present in the prediction, and <OR> means it is totally right when any one element in the ground truth is present in the prediction. The correctness score is 0.0 (totally wrong), 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, or 1.0 (totally right). Just complete the last space of the correctness score.
 
@@ -118,7 +119,8 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges: Judges | 
         prompt = grading_prompt(str(row["question"]), str(row["answer"]), preds[i])
         grades[i] = [grade(judge, prompt, run=j, retries=retries, max_tokens=max_tokens) for j in range(runs)]
 
-    parsed, scores = {}, {}
+    parsed: dict[Any, str | None] = {}
+    scores: dict[Any, float | None] = {}
     for i in records.index:
         got = [g for g in grades.get(i, []) if g is not None]
         if i not in grades:
@@ -138,7 +140,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges: Judges | 
     }
 
     def mean100(idx) -> float:  # NaN when nothing was graded: never a silent 0
-        return 100 * sum(scores[i] for i in idx) / len(idx) if idx else float("nan")
+        return 100 * sum(float(scores[i] or 0.0) for i in idx) / len(idx) if idx else float("nan")
 
     rows = [("total", "", mean100(graded), len(graded))]
     present = {c for cs in caps.values() for c in cs}
