@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 import zlib
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ import pandas as pd
 from janus_eval.analyse import judged
 from janus_eval.analyse.resampling import STORED_SCORES, Batch, Key, method, read_frame, unit_counts
 from janus_eval.core.errors import UsageError
-from janus_eval.store.run_info import RunInfo, TaskInfo
+from janus_eval.store.run_info import RunInfo, TaskInfo, load_run
 from janus_eval.tasks.registry import scorer_module
 
 N_BOOT = 1000
@@ -152,12 +153,16 @@ def verdict(paper: float, low: float, high: float) -> str:
     return "consistent"
 
 
+def check_n_boot(n_boot: int) -> None:
+    if n_boot < 100:
+        raise UsageError(f"--n-boot must be at least 100 for a 95% interval, not {n_boot}")
+
+
 def with_intervals(
     info: RunInfo, scores: pd.DataFrame, n_boot: int = N_BOOT, seed: int = SEED
 ) -> tuple[pd.DataFrame, list[TaskIntervals]]:
     """`scores` (task, metric, subset, value, ..., paper) with ci_low, ci_high, ci_method, verdict."""
-    if n_boot < 100:
-        raise UsageError(f"--n-boot must be at least 100 for a 95% interval, not {n_boot}")
+    check_n_boot(n_boot)
     out = scores.drop(columns=[c for c in COLUMNS if c in scores]).copy()
     out["subset"] = out["subset"].fillna("").astype(str)
     lows, highs, methods = [], [], []
@@ -185,3 +190,9 @@ def add_to_run(info: RunInfo, n_boot: int = N_BOOT, seed: int = SEED) -> tuple[p
     scores, done = with_intervals(info, info.store.read_scores(), n_boot, seed)
     info.store.write_scores(scores)
     return scores, done
+
+
+def run_scores(path: Path, n_boot: int = N_BOOT, seed: int = SEED) -> pd.DataFrame:
+    """A run folder's scores with their intervals, computed from its stored records and written back."""
+    scores, _ = add_to_run(load_run(Path(path)), n_boot, seed)
+    return scores
