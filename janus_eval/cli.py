@@ -204,11 +204,16 @@ def report(
     output: Path = typer.Option(Path("report"), "-o", "--output", help="Folder for leaderboard.html/.md/.csv."),
     failures: int = typer.Option(50, "--failures", min=0, help="Wrong answers shown per run and task (HTML)."),
     gallery: int = typer.Option(24, "--gallery", min=0, help="Generated samples shown per run and task."),
+    n_boot: NBoot = 1000,
+    seed: int = typer.Option(0, "--seed", help="Seed of the intervals' bootstrap."),
 ) -> None:
     """Leaderboard of runs beside the Janus-Pro report: self-contained HTML, markdown, long CSV."""
+    from janus_eval.analyse.intervals import check_n_boot
     from janus_eval.analyse.report import build_report
 
-    for kind, path in build_report(runs, output, failure_limit=failures, gallery_limit=gallery).items():
+    check_n_boot(n_boot)
+    built = build_report(runs, output, failure_limit=failures, gallery_limit=gallery, n_boot=n_boot, seed=seed)
+    for kind, path in built.items():
         typer.echo(f"{kind:<5} {path}")
 
 

@@ -338,7 +338,9 @@ def test_score_writes_intervals_and_report_gives_old_runs_theirs(tmp_path):
     got = long[(long["source"] == "run") & (long["metric"] == "f1") & (long["subset"] == "random")].iloc[0]
     assert got["ci_low"] == pytest.approx(head["ci_low"]) and got["ci_high"] == pytest.approx(head["ci_high"])
     assert got["verdict"] == "consistent"
-    assert "87.14 [85.8, 88.5]" in (tmp_path / "rep" / "leaderboard.md").read_text()
+    md = (tmp_path / "rep" / "leaderboard.md").read_text()
+    assert "87.14 \\[85.8, 88.5\\] consistent" in md  # the leaderboard cell (brackets escaped for markdown)
+    assert "87.14 [85.8, 88.5] consistent" in (tmp_path / "rep" / "leaderboard.html").read_text()
 
 
 def test_bad_n_boot_is_one_line_and_exit_2(tmp_path):

@@ -170,7 +170,10 @@ def with_intervals(
     by_task: dict[str, TaskIntervals] = {}
     for task in dict.fromkeys(out["task"].astype(str)):
         t0 = time.perf_counter()
-        got = task_intervals(info, task, out[out["task"] == task], n_boot, seed)
+        try:
+            got = task_intervals(info, task, out[out["task"] == task], n_boot, seed)
+        except (UsageError, KeyError, ValueError) as exc:  # records the method cannot read: say so, no interval
+            got = TaskIntervals(task, "none", "sample", 0, {}, f"none: {exc}")
         by_task[task] = replace(got, seconds=time.perf_counter() - t0)
         done.append(by_task[task])
     for r in out.itertuples():
