@@ -138,7 +138,7 @@ def main() -> None:
             tables.append(table)
             manifest["tasks"][name] = {"config": task.to_dict(), "config_hash": task.config_hash()}
             figures["tasks"][name] = {"records": len(records), "score_s": None}
-        store.write_manifest(manifest)
+        store.manifest_path.write_text(json.dumps(manifest))
         store.write_scores(with_paper(pd.concat(tables, ignore_index=True), "Janus-Pro-7B"))
         t0 = time.perf_counter()
         scores, done = add_to_run(load_run(store.root), n_boot=args.n_boot)

@@ -213,8 +213,8 @@ def judged_run(root: Path, task: str, records: list[dict], table: pd.DataFrame) 
     store = RunStore(root / task)
     store.rewrite_records(task, records)
     cfg = load_task(task)
-    store.write_manifest({"run_id": task, "model": {"model": "Janus-Pro-7B"},
-                          "tasks": {task: {"config": cfg.to_dict(), "config_hash": cfg.config_hash()}}})  # fmt: skip
+    store.manifest_path.write_text(json.dumps({"run_id": task, "model": {"model": "Janus-Pro-7B"},
+                                   "tasks": {task: {"config": cfg.to_dict(), "config_hash": cfg.config_hash()}}}))
     table = table.copy()
     if "task" not in table:
         table.insert(0, "task", task)

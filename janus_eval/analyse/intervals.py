@@ -84,7 +84,7 @@ def task_intervals(
         why = "none: judge-graded, not derivable from the stored per-sample scores"
         return TaskIntervals(task, name, "sample", 0, {}, why)
     frame = read_frame(info, task)
-    settings = dict(tinfo.config.get("scoring") or {})
+    settings = tinfo.scoring
     units, unit = _units(tinfo, frame)
     n_units = len(frame) if units is None else len(pd.unique(pd.Series(units, dtype=object)))
     rng = np.random.default_rng([seed, zlib.crc32(task.encode())])  # per task, as compare

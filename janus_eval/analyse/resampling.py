@@ -137,4 +137,6 @@ def method(task: TaskInfo) -> tuple[str, Batch, Full]:
         return FAST, hook, full
     if judged:
         return STORED_SCORES, stored_mean, full
+    if score is None:  # not a judge task: its scorer was imported above, or a UsageError raised
+        raise UsageError(f"task {task.name}: its scorer '{task.scorer}' cannot be imported")
     return PER_RESAMPLE, per_resample(score), full
