@@ -361,3 +361,25 @@ def test_run_scores_rewrites_the_run_folder(golden_runs):
 
 def test_mmmu_fast_path_is_what_the_interval_uses():
     assert hasattr(mmmu, "bootstrap") and "mmvet" in judged.STORED_ROWS
+
+
+class LetterJudge:
+    """An LLM matcher that reads every unparsed MMBench answer as option A."""
+
+    def ask(self, prompt, sample=0, **_):
+        return "A"
+
+
+def test_mmbench_rows_the_judge_changed_get_no_interval(tmp_path):
+    """The fast path rescores without the LLM matcher: where the matcher moved a stored value, the
+    interval would be of another number, so there is none; rows it left alone keep theirs."""
+    rows = mmbench_rows(np.random.default_rng(5))
+    task = load_task("mmbench")
+    records = [{"sample_id": i, **r, "error": None} for i, r in zip(make_ids(rows, task.id_columns), rows, strict=True)]
+    records, table = score_records(task, records, SimpleNamespace(llm=LetterJudge()))
+    assert float(table[table["metric"] == "judge_matched"]["value"].iloc[0]) > 0
+    scores = scores_of(judged_run(tmp_path, "mmbench", records, table))
+    acc = row(scores, "accuracy")
+    assert np.isnan(acc["ci_low"]) and "on the stored records, not" in acc["ci_method"]
+    errors = row(scores, "errors")
+    assert errors["ci_low"] == errors["ci_high"] == 0 and "fast path" in errors["ci_method"]
