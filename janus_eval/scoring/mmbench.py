@@ -118,8 +118,7 @@ def _parse(records: pd.DataFrame, settings: dict, judges) -> tuple[pd.Series, pd
     errored = unanswered(records)
     parsed: dict = {}
     by_judge = judge_errors = 0
-    for i in records.index:
-        row = records.loc[i]
+    for i, row in zip(records.index, records.to_dict("records")):  # dict rows: .loc per row cost 0.25 ms
         choices = choices_of(row)
         letter = extract_choice(preds[i], choices)
         if letter is None and judge is not None and choices and preds[i].strip() and not errored[i]:
