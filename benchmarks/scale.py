@@ -59,22 +59,26 @@ def _field(path: str, key: str) -> int:
     return 0
 
 
-def tree_rss(pid: int | None = None) -> tuple[int, int]:
-    """(RSS, PSS) bytes of a process and all its descendants. Forked data workers share
-    the parent's pages: the RSS sum counts them once per process, the PSS sum (each
-    shared page split between its sharers) is the memory the tree really holds."""
+def tree_rss(pid: int | None = None) -> tuple[int, int, int]:
+    """(RSS, PSS, anonymous PSS) bytes of a process and all its descendants. Forked data
+    workers share the parent's pages: the RSS sum counts them once per process, the PSS
+    sum (each shared page split between its sharers) is the memory the tree really holds;
+    of it, the anonymous and shared-memory part is what the kernel cannot drop (the rest
+    is the memory-mapped Arrow files, page cache)."""
     pids = [pid or os.getpid()]
     pids += _children(pids[0])
     rss = sum(_field(f"/proc/{p}/status", "VmRSS:") for p in pids)
     pss = sum(_field(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
-    return rss, pss
+    anon = sum(_field(f"/proc/{p}/smaps_rollup", "Pss_Anon:") + _field(f"/proc/{p}/smaps_rollup", "Pss_Shmem:")
+               for p in pids)  # fmt: skip
+    return rss, pss, anon
 
 
 class PeakRSS:
     """Samples `tree_rss` in a thread; `phase(name)` starts a new per-phase peak."""
 
     def __init__(self, every: float = 0.2):
-        self.every, self.peak, self.peak_rss, self.phases, self._phase = every, 0, 0, {}, "start"
+        self.every, self.peak, self.peak_rss, self.peak_anon, self.phases, self._phase = every, 0, 0, 0, {}, "start"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -91,8 +95,8 @@ class PeakRSS:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            rss, pss = tree_rss()
-            self.peak, self.peak_rss = max(self.peak, pss), max(self.peak_rss, rss)
+            rss, pss, anon = tree_rss()
+            self.peak, self.peak_rss, self.peak_anon = max(self.peak, pss), max(self.peak_rss, rss), max(self.peak_anon, anon)
             self.phases[self._phase] = max(self.phases.get(self._phase, 0), pss)
             self._stop.wait(self.every)
 
@@ -220,6 +224,10 @@ def run_suite(out: Path, *, fraction: float = 1.0, runs: int = 5, workers: int =
             store, walls = one_run(k, out, data_dir, task_cfgs, gen_limit, opts_kw, judges, scoring)
             stores.append(store)
             run_walls.append(walls)
+        rss.phase("bare-again")  # the first pass runs right after 5 GB were written: keep each task's faster pass
+        for name, again in bare_loops(understanding, data_dir, workers, batch_size).items():
+            if again["samples_per_s"] > bare[name]["samples_per_s"]:
+                bare[name] = {**again, "pass": 2}
         first = stores[0]
         figures["run"] = {"wall_s": run_walls, "tasks": task_figures(first, bare),
                           "folder_mb": mb(folder_bytes(first.root)), "layouts_ok": layouts_ok(first),
@@ -247,6 +255,7 @@ def run_suite(out: Path, *, fraction: float = 1.0, runs: int = 5, workers: int =
             figures["compare"] = {"s": round(t.seconds, 1), "exit_code": result.exit_code,
                                   "rows": int(len(result.rows))}  # fmt: skip
     figures["peak_pss_mb"] = mb(rss.peak)  # the process tree's memory, shared pages split
+    figures["peak_pss_anon_mb"] = mb(rss.peak_anon)  # of it, anonymous + shared memory (not page cache)
     figures["peak_rss_sum_mb"] = mb(rss.peak_rss)  # shared pages counted in every worker
     figures["peak_pss_mb_by_phase"] = {k: mb(v) for k, v in rss.phases.items()}
     figures["targets"] = targets(figures)

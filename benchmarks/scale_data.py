@@ -297,10 +297,11 @@ def mmmu(out: Path, fraction: float) -> int:
         i = 0
         for subject in MMMU_SUBJECTS:
             for j in range(per_subject):
-                n_img = 7 if i % 97 == 0 else 1 + (i % 5 == 0) + (i % 7 == 0)
-                refs = " ".join(f"<image {k + 1}>" for k in range(n_img))
                 opened = i % open_every == 0
-                options = "[]" if opened else str([f"<image {n_img}>" if i % 9 == 0 else f"value {k}" for k in range(4)])
+                image_options = i % 9 == 0 and not opened  # options are images 2-5, as some real ones
+                n_img = 5 if image_options else 7 if i % 97 == 0 else 1 + (i % 5 == 0) + (i % 7 == 0)
+                refs = "<image 1>" if image_options else " ".join(f"<image {k + 1}>" for k in range(n_img))
+                options = "[]" if opened else str([f"<image {k + 2}>" if image_options else f"value {k}" for k in range(4)])
                 row = {"id": f"validation_{subject}_{j + 1}", "question": f"Look at {refs}. What is the value?",
                        "options": options, "explanation": "", "img_type": "['Diagrams']",
                        "answer": str(i % 10) if opened else "ABCD"[i % 4], "topic_difficulty": ("Easy", "Medium", "Hard")[i % 3],
