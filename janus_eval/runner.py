@@ -264,6 +264,7 @@ def run(
         workers=_data_workers(opts, device),
     )  # fmt: skip
     store = RunStore(Path(opts.output) / run_id)
+    distributed.check_shared(world, store.root)
     manifest = store.read_manifest()
     judges = judges if judges is not None else Judges(demo=opts.demo)
     # Cheap checks and data first: bad input fails before a model is loaded.
@@ -314,6 +315,13 @@ def run(
             latest = {r[SAMPLE_ID]: r for r in store.read_records(task.name)}  # a redrawn sample's last record
             records = sorted((r for i, r in latest.items() if i in order), key=lambda r: order[r[SAMPLE_ID]])
             others = [r for i, r in latest.items() if i not in order]  # e.g. beyond a smaller --limit: kept
+            lost = len(samples) - len(records)
+            if lost:  # every rank wrote a record per sample it was given: some files never reached rank 0
+                raise UsageError(
+                    f"task {task.name}: {lost} of {len(samples)} samples have no record after {world.size} ranks "
+                    f"finished; is {store.root} one folder shared by every node? rerun with the same --run-id "
+                    "to answer only those"
+                )
             records, table = score_records(
                 task, records, judges, image_root=str(store.task_dir(task.name)), device=opts.device
             )

@@ -279,12 +279,19 @@ def _feature(values: list):
     return Value("string")
 
 
+def features(rows: list[dict]):
+    """The HF features of rows in a dataset's schema (images as `Image`, lists of them as
+    `List(Image)`), so the parquet reads back as the hub's own files do."""
+    from datasets import Features
+
+    return Features({k: _feature([r.get(k) for r in rows]) for k in rows[0]})
+
+
 def build(name: str, tasks_dir: Path = TASKS_DIR) -> Path:
-    from datasets import Dataset, Features
+    from datasets import Dataset
 
     rows = BUILDERS[name]()
-    features = Features({k: _feature([r.get(k) for r in rows]) for k in rows[0]})
-    ds = Dataset.from_list(rows, features=features)
+    ds = Dataset.from_list(rows, features=features(rows))
     path = tasks_dir / name / "demo.parquet"
     ds.to_parquet(str(path))
     return path

@@ -115,8 +115,7 @@ def _parse(
     parsed: dict = {}
     by_judge = np.zeros(len(records), bool)
     judge_errors = np.zeros(len(records), bool)
-    for k, i in enumerate(records.index):
-        row = records.loc[i]
+    for k, (i, row) in enumerate(zip(records.index, records.to_dict("records"))):  # dict rows: .loc costs 0.25 ms
         choices = choices_of(row)
         letter = extract_choice(preds[i], choices)
         if letter is None and judge is not None and choices and preds[i].strip() and not errored[i]:

@@ -245,8 +245,7 @@ def _read(records: pd.DataFrame) -> _Read:
     preds = predictions(records)
     errored = unanswered(records)
     out = _Read([], [], [], [], np.zeros(len(records), bool))
-    for k, i in enumerate(records.index):
-        row = records.loc[i]
+    for k, (i, row) in enumerate(zip(records.index, records.to_dict("records"))):  # dict rows: .loc is slow
         gold = parse_answer(row["answer"])
         parsed: str | None = None
         correct: float | None = None

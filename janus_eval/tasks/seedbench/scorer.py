@@ -12,6 +12,9 @@ scorer, are left out of the metrics.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -49,7 +52,7 @@ DIMENSIONS = {
 OPTION_COLUMNS = {"A": "choice_a", "B": "choice_b", "C": "choice_c", "D": "choice_d"}
 
 
-def row_choices(row: pd.Series) -> dict[str, str]:
+def row_choices(row: Mapping[str, Any]) -> dict[str, str]:
     return {k: str(row[c]) for k, c in OPTION_COLUMNS.items() if c in row and not is_missing(row[c])}
 
 
@@ -65,7 +68,7 @@ def _parse(records: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """The letter read from each answer (None: unparsed) and whether it is right (0/1)."""
     preds = predictions(records)
     parsed = pd.Series(
-        [extract_choice(preds[i], row_choices(records.loc[i])) for i in records.index],
+        [extract_choice(pred, row_choices(row)) for pred, row in zip(preds.tolist(), records.to_dict("records"))],
         index=records.index,
         dtype=object,
     )
