@@ -5,18 +5,37 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import pandas as pd
 import typer
 
 from janus_eval.core.errors import UsageError
+
+if TYPE_CHECKING:  # pandas costs half a second: `--help`, `--version` and `list` do without it
+    import pandas as pd
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Evaluate Janus / Janus-Pro models on the Janus-Pro report's benchmarks.",
 )
+
+
+def show_version(value: bool) -> None:
+    if value:
+        from janus_eval import __version__
+
+        typer.echo(f"janus-eval {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    version: bool = typer.Option(
+        False, "--version", callback=show_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Evaluate Janus / Janus-Pro models on the Janus-Pro report's benchmarks."""
 
 
 def summary(scores: pd.DataFrame) -> str:
@@ -124,6 +143,7 @@ def run(
     protocol: Protocol = "janus-pro",
 ) -> None:
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
+    quiet_heavy_libraries()
     from janus_eval.core.spec import RunSpec
     from janus_eval.runner import run as run_tasks
     from janus_eval.runner import tasks_with_judges
@@ -171,6 +191,7 @@ def score(
     protocol: Protocol = "janus-pro",
 ) -> None:
     """Score saved or external predictions into a run folder, as `run` would."""
+    quiet_heavy_libraries()
     from janus_eval.runner import score_file, tasks_with_judges
     from janus_eval.tasks.registry import load_task
 
@@ -243,7 +264,8 @@ def list_(what: str = typer.Argument("tasks", help="tasks or models")) -> None:
 
 
 def quiet_libraries() -> None:
-    """Our own progress bar is the one a user reads; silence the libraries' bars and warnings."""
+    """Our own progress bar is the one a user reads; silence the libraries' bars and warnings.
+    Cheap: nothing heavy is imported here (see quiet_heavy_libraries)."""
     import logging
     import os
     import warnings
@@ -254,6 +276,11 @@ def quiet_libraries() -> None:
         warnings.filterwarnings("ignore", category=FutureWarning, module=module)
     for name in ("datasets", "transformers", "huggingface_hub"):
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def quiet_heavy_libraries() -> None:
+    """datasets' and transformers' own switches; they import in seconds, so only the verbs that
+    load data or models call this (`--help`, `--version` and `list` stay fast)."""
     try:
         import datasets
 
