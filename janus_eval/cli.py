@@ -145,8 +145,8 @@ def run(
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
     quiet_heavy_libraries()
     from janus_eval.core.spec import RunSpec
+    from janus_eval.runner import default_run_id, tasks_with_judges
     from janus_eval.runner import run as run_tasks
-    from janus_eval.runner import tasks_with_judges
     from janus_eval.solve.generation import with_generation_overrides
     from janus_eval.tasks.registry import resolve_tasks
 
@@ -159,18 +159,42 @@ def run(
         for t in task_list
     ]
     spec = RunSpec(
-        model=model, output=output, run_id=run_id, limit=limit, batch_size=batch_size, demo=demo,
+        model=model, output=output, limit=limit, batch_size=batch_size, demo=demo,
+        run_id=run_id or default_run_id(model),  # named here, so a Ctrl-C can say which run to resume
         data_dir=data_dir, device=device, dtype=dtype, seed=seed, allow_pickle=allow_pickle, progress=progress,
         workers=workers, compile=compile,
     )  # fmt: skip
     overrides = scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir)
-    store = run_tasks(task_list, spec, judges, scoring_overrides=overrides)
+    try:
+        store = run_tasks(task_list, spec, judges, scoring_overrides=overrides)
+    except KeyboardInterrupt:
+        if int(os.environ.get("RANK", "0")) == 0:
+            typer.echo(interrupted_line(output, spec.run_id, [t.name for t in task_list]), err=True)
+        raise typer.Exit(130) from None
     if int(os.environ.get("RANK", "0")) != 0:
         return  # torchrun: rank 0 reports
     typer.echo(summary(store.read_scores()))
     if demo:
         typer.echo("demo: shipped sample sets and random-weight judges; these numbers test the pipeline, not a model")
     typer.echo(f"run folder: {store.root}  (every variant: {store.root / 'scores.csv'})")
+
+
+def interrupted_line(output: Path, run_id: str | None, tasks: list[str]) -> str:
+    """What a Ctrl-C kept and the command that resumes it: the same command line with
+    `--run-id` (appended when the run was named by default)."""
+    import shlex
+
+    from janus_eval.store.run_store import RunStore
+
+    kept = []
+    if run_id is not None:
+        store = RunStore(Path(output) / run_id)
+        kept = [f"{name} {len(store.done_ids(name))}" for name in tasks if store.samples_path(name).exists()]
+    args = sys.argv[1:]
+    if "--run-id" not in args and not any(a.startswith("--run-id=") for a in args):
+        args = [*args, "--run-id", str(run_id)]
+    what = f"kept {', '.join(kept)} samples" if kept else "no samples finished yet"
+    return f"interrupted: {what}; resume with: janus-eval {shlex.join(args)}"
 
 
 @app.command()

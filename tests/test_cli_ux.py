@@ -38,3 +38,36 @@ def test_help_and_list_import_nothing_heavy():
     them take seconds): torch, transformers, datasets and pandas stay out."""
     for args in (["--help"], ["run", "--help"], ["--version"], ["list", "tasks"], ["list", "models"]):
         assert imported_by(*args) == [], args
+
+
+def test_ctrl_c_names_the_run_to_resume(tmp_path, cli):
+    """SIGINT on a real child process: exit 130, one line saying what was kept and the command
+    that resumes it; the resumed run says how many samples it kept."""
+    import os
+    import signal
+
+    args = ["run", "--tasks", "pope,mme,gqa", "--model", "janus-tiny", "--demo", "--batch-size", "1",
+            "--output", str(tmp_path), "--no-progress"]  # fmt: skip
+    env = {**os.environ, "JANUS_EVAL_PROGRESS_EVERY": "0"}
+    child = subprocess.Popen([sys.executable, "-m", "janus_eval", *args], stderr=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)  # fmt: skip
+    seen = []
+    assert child.stderr is not None
+    for line in child.stderr:
+        seen.append(line)
+        if re.match(r"pope: [1-9]\d*/\d+ samples", line):
+            break
+    child.send_signal(signal.SIGINT)
+    _, rest = child.communicate(timeout=120)
+    assert child.returncode == 130, "".join(seen) + rest
+    last = rest.strip().splitlines()
+    assert len(last) == 1 and "Traceback" not in rest, rest
+    line = last[0]
+    m = re.fullmatch(r"interrupted: kept pope (\d+) samples; resume with: janus-eval (run .*--run-id (\S+))", line)
+    assert m, line
+    kept, resume, run_id = int(m.group(1)), m.group(2).split(), m.group(3)
+    assert kept >= 1 and resume[:-2] == args and (tmp_path / run_id / "pope" / "samples.jsonl").is_file()
+
+    code, _, err = cli(*resume[:2], "pope", *resume[3:])  # the resume command, for pope only
+    assert code == 0
+    assert re.search(rf"^pope: {kept} of \d+ samples kept from the earlier run$", err, re.M), err
