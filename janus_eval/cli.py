@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -14,6 +14,45 @@ from janus_eval.core.errors import UsageError
 if TYPE_CHECKING:  # pandas costs half a second: `--help`, `--version` and `list` do without it
     import pandas as pd
 
+def readable_help_labels() -> None:
+    """Help in click's words: typer 0.2x labels each option with a Python type (`<str>`,
+    `<int range>`, `<list[Path]>`, `--help <bool>`) and each required argument `{name}`;
+    show TEXT / INTEGER / FLOAT / PATH, nothing for a flag, and NAME for an argument. Any typer
+    without these hooks keeps its own labels."""
+    core: Any = getattr(typer, "core", None)
+    base: Any = getattr(core, "_TyperParameter", None)
+    option: Any = getattr(core, "TyperOption", None)
+    argument: Any = getattr(core, "TyperArgument", None)
+    if not (hasattr(base, "display_type") and hasattr(option, "display_type_rich")):
+        return
+    words = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH", "bool": "BOOLEAN"}
+    original = base.display_type
+
+    def display_type(self, ctx) -> str:
+        label = str(original(self, ctx)).strip("<>").replace(" range", "")
+        many = label.startswith("list[")
+        label = label.removeprefix("list[").removesuffix("]").lower()
+        return words.get(label, label.upper()) + ("..." if many else "")
+
+    def display_type_rich(self, ctx) -> str | None:
+        if getattr(self, "is_flag", False):
+            return None
+        if self.metavar is not None:
+            return self.metavar
+        return display_type(self, ctx) + ("..." if self.nargs != 1 else "")
+
+    def usage_name(self) -> str:
+        name = self.display_name_raw.upper()
+        name = name if self.required else f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    base.display_type = display_type
+    option.display_type_rich = display_type_rich
+    if hasattr(argument, "_usage_display_name") and hasattr(argument, "display_name_raw"):
+        argument._usage_display_name = usage_name
+
+
+readable_help_labels()
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -39,9 +78,15 @@ def options(
 
 
 def summary(scores: pd.DataFrame) -> str:
-    """The overall rows of a score table, and every row compared with the paper (POPE's is the
-    random split's F1); every variant is in scores.csv."""
-    rows = scores[(scores["subset"].fillna("") == "") | scores["paper"].notna()]
+    """The overall rows of a score table, every row compared with the paper (POPE's is the
+    random split's F1) and how the run was scored (`mode`); every variant is in scores.csv.
+    Counts print as counts (`unparsed 5`), the rest with two decimals."""
+    from janus_eval.core.metric import TEXT_METRICS, format_value
+
+    keep = (scores["subset"].fillna("") == "") | scores["paper"].notna() | scores["metric"].isin(TEXT_METRICS)
+    rows = scores[keep].copy()
+    rows["value"] = [format_value(m, v, s) for m, v, s in zip(rows["metric"], rows["value"], rows["subset"].fillna(""))]
+    rows.loc[rows["metric"].isin(TEXT_METRICS), "subset"] = ""  # the mode's name is its value
     cols = ["task", "metric", "subset", "value", "n", "paper", "delta"]
     return rows[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-")
 
@@ -264,25 +309,39 @@ def compare(
     raise typer.Exit(result.exit_code)
 
 
+def text_table(header: list[str], rows: list[list[str]]) -> str:
+    """Left-aligned columns under a header, two spaces apart (the last column is not padded)."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+    return "\n".join(lines)
+
+
 @app.command("list")
 def list_(what: str = typer.Argument("tasks", help="tasks or models")) -> None:
     """List the registered tasks or the known models."""
     if what == "tasks":
+        from janus_eval.analyse.paper import paper_numbers
         from janus_eval.tasks.registry import groups, load_task, task_names
 
+        paper = paper_numbers("Janus-Pro-7B")
+        rows = []
         for name in task_names():
             t = load_task(name)
-            src = f"{t.dataset.path}" + (f" [{t.dataset.name}]" if t.dataset.name else "") + f" {t.dataset.split}"
-            typer.echo(f"{name:<11} {t.kind:<14} {src:<48} {t.description}")
-        for group, members in groups().items():
-            typer.echo(f"{group:<11} group          {', '.join(members)}")
+            data = t.dataset.path + (f" [{t.dataset.name}]" if t.dataset.name else "") + f" {t.dataset.split}"
+            metric, _, subset = t.headline.partition("/")
+            number = paper.get((name, metric, subset))
+            shown = "-" if number is None else f"{number:g}"
+            rows.append([name, t.kind, data, t.headline.rstrip("/"), shown, t.description])
+        typer.echo(text_table(["task", "kind", "data", "headline", "Pro-7B", "description"], rows))
+        typer.echo("")
+        typer.echo(text_table(["group", "tasks"], [[g, ", ".join(m)] for g, m in groups().items()]))
     elif what == "models":
         from janus_eval.solve.models import KNOWN_MODELS
         from janus_eval.solve.models.tiny import TINY_NAME
 
-        for name, known in KNOWN_MODELS.items():
-            typer.echo(f"{name:<14} {known.hub_id}")
-        typer.echo(f"{TINY_NAME:<14} tiny random Janus built offline (tests, quick start)")
+        rows = [[name, known.hub_id] for name, known in KNOWN_MODELS.items()]
+        rows.append([TINY_NAME, "tiny random Janus built offline (tests, quick start)"])
+        typer.echo(text_table(["model", "weights"], rows))
     else:
         raise UsageError(f"unknown list '{what}'; use `janus-eval list tasks` or `janus-eval list models`")
 

@@ -71,3 +71,42 @@ def test_ctrl_c_names_the_run_to_resume(tmp_path, cli):
     code, _, err = cli(*resume[:2], "pope", *resume[3:])  # the resume command, for pope only
     assert code == 0
     assert re.search(rf"^pope: {kept} of \d+ samples kept from the earlier run$", err, re.M), err
+
+
+def test_help_labels_read_as_click_words(cli):
+    for args in (["--help"], ["run", "--help"], ["report", "--help"], ["score", "--help"], ["list", "--help"]):
+        code, out, _ = cli(*args)
+        assert code == 0
+        for odd in ("<bool>", "<str>", "<int", "<list[", "<path>", "{"):
+            assert odd not in out, (args, odd)
+    assert "RUNS..." in cli("report", "--help")[1]
+
+
+def test_list_tasks_is_a_table(cli):
+    code, out, _ = cli("list", "tasks")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["task", "kind", "data", "headline", "Pro-7B", "description"]
+    pope = next(x for x in lines if x.startswith("pope "))
+    for column in ("kind", "data", "headline", "Pro-7B"):  # aligned under the header
+        start = lines[0].index(column)
+        assert pope[start - 2 : start] == "  " and pope[start] != " ", column
+    assert "f1/random" in pope and "87.4" in pope and "lmms-lab/POPE" in pope
+    assert any(x.split()[:2] == ["group", "tasks"] for x in lines)
+    code, out, _ = cli("list", "models")
+    assert out.splitlines()[0].split() == ["model", "weights"]
+
+
+def test_counts_print_as_counts():
+    import pandas as pd
+
+    from janus_eval.cli import summary
+
+    scores = pd.DataFrame(
+        [("mmbench", "accuracy", "", 62.5, 8), ("mmbench", "unparsed", "", 5.0, 8),
+         ("dpgbench", "mode", "corrected", 1.0, 3)],
+        columns=["task", "metric", "subset", "value", "n"],
+    )  # fmt: skip
+    scores["paper"] = scores["delta"] = float("nan")
+    rows = {tuple(x.split()[:2]): x.split() for x in summary(scores).splitlines()[1:]}
+    assert rows[("mmbench", "unparsed")][2] == "5" and rows[("mmbench", "accuracy")][2] == "62.50"
+    assert rows[("dpgbench", "mode")][2] == "corrected"

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from janus_eval.analyse.reporting.collect import Board, Key, paper_value
+from janus_eval.core.metric import format_value
 
 
 @dataclass
@@ -25,9 +26,9 @@ class Table:
 def fmt(value: float | None, metric: str = "") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    if metric in ("errors", "n"):
+    if metric == "n":
         return f"{value:.0f}"
-    return f"{value:.2f}"
+    return format_value(metric, value)
 
 
 def key_label(key: Key) -> str:
