@@ -274,7 +274,9 @@ def score(
 
 @app.command()
 def report(
-    runs: list[Path] = typer.Argument(..., help="Run folders (or results folders holding one run each)."),
+    runs: list[Path] = typer.Argument(
+        ..., help="Run folders, or results folders (each stands for every finished run it holds)."
+    ),
     output: Path = typer.Option(Path("report"), "-o", "--output", help="Folder for leaderboard.html/.md/.csv."),
     failures: int = typer.Option(50, "--failures", min=0, help="Wrong answers shown per run and task (HTML)."),
     gallery: int = typer.Option(24, "--gallery", min=0, help="Generated samples shown per run and task."),

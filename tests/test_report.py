@@ -305,3 +305,20 @@ def test_report_malformed_samples_line_exits_2_with_one_line(report, tmp_path, l
     assert len(err.strip().splitlines()) == 1 and err.startswith(f"error: {path}:42:")
     assert not (tmp_path / "out" / "leaderboard.html").exists()
     assert path.read_bytes() == before  # the report only reads the run folder
+
+
+def test_report_takes_a_folder_of_runs(report, tmp_path):
+    """`report results/`: every finished run the folder holds (an unfinished one left out with a
+    note), as if each had been named."""
+    root = report["runs"][0].parent
+    unfinished = root / "zz-unfinished"
+    shutil.copytree(report["runs"][0], unfinished)
+    (unfinished / "scores.csv").unlink()
+    try:
+        code, _, err = invoke("report", root, "-o", tmp_path / "out")
+    finally:
+        shutil.rmtree(unfinished)
+    assert code == 0, err
+    assert "leaving out" in err and "zz-unfinished" in err
+    runs = set(pd.read_csv(tmp_path / "out" / "leaderboard.csv").query("source == 'run'")["run"])
+    assert runs == {p.name for p in report["runs"]}

@@ -10,7 +10,9 @@ import pandas as pd
 
 from janus_eval.analyse.paper import paper_model, paper_table
 from janus_eval.core.errors import UsageError
+from janus_eval.core.progress import say
 from janus_eval.store.run_info import RunInfo, load_run
+from janus_eval.store.run_store import run_folders
 
 Key = tuple[str, str]  # (metric, subset)
 
@@ -106,6 +108,9 @@ def _scores(info: RunInfo) -> pd.DataFrame:
 
 
 def collect(run_dirs: list[Path], paper: pd.DataFrame | None = None) -> Board:
+    run_dirs, notes = run_folders(run_dirs)  # a results folder stands for every run it holds
+    for note in notes:
+        say(note)
     if not run_dirs:
         raise UsageError("give at least one run folder: janus-eval report RUN_DIR... -o DIR")
     paper = (paper_table() if paper is None else paper).copy()
