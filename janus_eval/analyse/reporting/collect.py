@@ -85,6 +85,11 @@ class Board:
         return out
 
 
+# A demo run (shipped samples, random-weight judges) tests the pipeline, not a model: its label
+# says so in every table, plot, gallery and CSV row of the report.
+DEMO_MARK = " (demo)"
+
+
 def paper_value(paper: pd.DataFrame, model: str, task: str, key: Key) -> float:
     hit = paper[(paper["model"] == model) & (paper["task"] == task) & (paper["metric"] == key[0])
                 & (paper["subset"] == key[1])]  # fmt: skip
@@ -122,6 +127,7 @@ def collect(run_dirs: list[Path], paper: pd.DataFrame | None = None) -> Board:
         info = load_run(Path(path))
         seen[info.run_id] = seen.get(info.run_id, 0) + 1
         label = info.run_id if seen[info.run_id] == 1 else f"{info.run_id} #{seen[info.run_id]}"
+        label += DEMO_MARK if info.demo else ""  # the label goes wherever the run's numbers go
         runs.append(RunResult(info, label, _scores(info), None if info.demo else paper_model(info.model, paper_models)))
 
     order = list(dict.fromkeys(paper["task"]))  # the report's order, then the others by name
