@@ -110,3 +110,29 @@ def test_counts_print_as_counts():
     rows = {tuple(x.split()[:2]): x.split() for x in summary(scores).splitlines()[1:]}
     assert rows[("mmbench", "unparsed")][2] == "5" and rows[("mmbench", "accuracy")][2] == "62.50"
     assert rows[("dpgbench", "mode")][2] == "corrected"
+
+
+def test_plain_progress_lines(monkeypatch):
+    """Without a terminal (or with --no-progress): a line at the start, every N seconds and at
+    the end, so a CI log shows life; nothing for nothing to do."""
+    import io
+
+    from janus_eval.core.progress import PlainProgress, progress
+
+    out = io.StringIO()
+    with PlainProgress(4, "pope", "sample", stream=out, every=0) as bar:
+        for _ in range(4):
+            bar.update(1)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "pope: 4 samples to go" and re.fullmatch(r"pope: 4/4 samples in \d+\.\d s", lines[-1])
+    assert any(re.match(r"pope: 2/4 samples, [\d.]+ samples/s, ~\d+ s left", x) for x in lines)
+    quiet = io.StringIO()
+    with PlainProgress(4, "pope", "sample", stream=quiet, every=3600) as bar:
+        bar.update(4)
+    assert len(quiet.getvalue().splitlines()) == 2  # start and end only inside the interval
+    empty = io.StringIO()
+    with PlainProgress(0, "pope", "sample", stream=empty):
+        pass
+    assert empty.getvalue() == ""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    assert isinstance(progress(3, "pope", "sample", enabled=True), PlainProgress)  # a log: no bar
