@@ -165,7 +165,10 @@ def run(
     dtype: Optional[str] = typer.Option(None, "--dtype", help="bfloat16 (CUDA default) or float32 (CPU default)."),
     seed: int = typer.Option(0, "--seed", help="Run seed (image generation)."),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help="Allow non-safetensors weights (runs code)."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    progress: bool = typer.Option(
+        True, "--progress/--no-progress",
+        help="Progress bars on a terminal; off (or in a log): a plain line per phase every 30 s.",
+    ),  # fmt: skip
     compile: bool = typer.Option(
         False, "--compile", help="Static KV cache and a compiled per-token step (faster decoding on CUDA)."
     ),
