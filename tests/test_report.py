@@ -363,6 +363,7 @@ def test_demo_runs_are_marked_wherever_their_numbers_are(tmp_path):
     assert code == 0, err
     html = (tmp_path / "site" / "leaderboard.html").read_text(encoding="utf-8")
     md = (tmp_path / "site" / "leaderboard.md").read_text(encoding="utf-8")
-    assert "tiny (demo): demo run(s)" in html and "random-weight judges" in md
-    assert "<td>tiny (demo)</td>" in html and "| tiny (demo) |" in md
-    assert set(pd.read_csv(tmp_path / "site" / "leaderboard.csv").query("source == 'run'")["run"]) == {"tiny (demo)"}
+    label = "tiny (demo) (limit 2)"  # a demo run, and a partial one
+    assert f"{label}: demo run(s)" in html and f"{label}: partial run(s)" in html and "random-weight judges" in md
+    assert f"<td>{label}</td>" in html and f"| {label} |" in md
+    assert set(pd.read_csv(tmp_path / "site" / "leaderboard.csv").query("source == 'run'")["run"]) == {label}

@@ -128,6 +128,7 @@ def collect(run_dirs: list[Path], paper: pd.DataFrame | None = None) -> Board:
         seen[info.run_id] = seen.get(info.run_id, 0) + 1
         label = info.run_id if seen[info.run_id] == 1 else f"{info.run_id} #{seen[info.run_id]}"
         label += DEMO_MARK if info.demo else ""  # the label goes wherever the run's numbers go
+        label += f" (limit {info.limit})" if info.limit else ""  # a partial run: not the whole benchmark
         runs.append(RunResult(info, label, _scores(info), None if info.demo else paper_model(info.model, paper_models)))
 
     order = list(dict.fromkeys(paper["task"]))  # the report's order, then the others by name
