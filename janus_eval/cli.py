@@ -80,15 +80,10 @@ def options(
 def summary(scores: pd.DataFrame) -> str:
     """The overall rows of a score table, every row compared with the paper (POPE's is the
     random split's F1) and how the run was scored (`mode`); every variant is in scores.csv.
-    Counts print as counts (`unparsed 5`), the rest with two decimals."""
-    from janus_eval.core.metric import TEXT_METRICS, format_value
+    Counts print as counts (`unparsed 5`)."""
+    from janus_eval.analyse.verdicts import terminal_table, verdict_line  # each value with its 95% interval
 
-    keep = (scores["subset"].fillna("") == "") | scores["paper"].notna() | scores["metric"].isin(TEXT_METRICS)
-    rows = scores[keep].copy()
-    rows["value"] = [format_value(m, v, s) for m, v, s in zip(rows["metric"], rows["value"], rows["subset"].fillna(""))]
-    rows.loc[rows["metric"].isin(TEXT_METRICS), "subset"] = ""  # the mode's name is its value
-    cols = ["task", "metric", "subset", "value", "n", "paper", "delta"]
-    return rows[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-")
+    return "\n".join(filter(None, [terminal_table(scores), verdict_line(scores)]))
 
 
 JUDGE_HELP = "OpenAI-compatible chat model that grades MM-Vet and matches MMBench answers."
@@ -147,6 +142,8 @@ DpgCsv = Annotated[Optional[Path], typer.Option("--dpg-csv", help=DPG_CSV_HELP)]
 VqaModel = Annotated[Optional[str], typer.Option("--vqa-model", help=VQA_HELP)]
 OfficialQuirks = Annotated[bool, typer.Option("--official-quirks", help=QUIRKS_HELP)]
 GenevalDir = Annotated[Optional[Path], typer.Option("--geneval-dir", help=GENEVAL_DIR_HELP)]
+# the intervals' options (analyse/intervals.py), shared by `run`, `score` and `report`
+NBoot = Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples of each 95% interval (at least 100).")]
 
 
 @app.command()
@@ -189,14 +186,19 @@ def run(
     official_quirks: OfficialQuirks = False,
     geneval_dir: GenevalDir = None,
     protocol: Protocol = "janus-pro",
+    n_boot: NBoot = 1000,
+    boot_seed: int = typer.Option(0, "--boot-seed", help="Seed of the intervals' bootstrap (--seed: the run's)."),
 ) -> None:
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
     quiet_heavy_libraries()
+    from janus_eval.analyse.intervals import check_n_boot
     from janus_eval.core.spec import RunSpec
     from janus_eval.runner import default_run_id, tasks_with_judges
     from janus_eval.runner import run as run_tasks
     from janus_eval.solve.generation import with_generation_overrides
     from janus_eval.tasks.registry import resolve_tasks
+
+    check_n_boot(n_boot)  # before any model work
 
     judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, demo)
     task_list, skipped = tasks_with_judges(tasks, resolve_tasks(tasks, protocol), judges)
@@ -221,7 +223,9 @@ def run(
         raise typer.Exit(130) from None
     if int(os.environ.get("RANK", "0")) != 0:
         return  # torchrun: rank 0 reports
-    typer.echo(summary(store.read_scores()))
+    from janus_eval.analyse.intervals import run_scores
+
+    typer.echo(summary(run_scores(store.root, n_boot, boot_seed)))
     if demo:
         typer.echo("demo: shipped sample sets and random-weight judges; these numbers test the pipeline, not a model")
     typer.echo(f"run folder: {store.root}  (every variant: {store.root / 'scores.csv'})")
@@ -261,17 +265,24 @@ def score(
     official_quirks: OfficialQuirks = False,
     geneval_dir: GenevalDir = None,
     protocol: Protocol = "janus-pro",
+    n_boot: NBoot = 1000,
+    seed: int = typer.Option(0, "--seed", help="Seed of the intervals' bootstrap."),
 ) -> None:
     """Score saved or external predictions into a run folder, as `run` would."""
     quiet_heavy_libraries()
+    from janus_eval.analyse.intervals import check_n_boot
     from janus_eval.runner import score_file, tasks_with_judges
     from janus_eval.tasks.registry import load_task
+
+    check_n_boot(n_boot)
 
     judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs)
     task_list, _ = tasks_with_judges(task, [load_task(task, protocol)], judges)
     overrides = scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir)
     store = score_file(task_list[0], samples, output, run_id, model, judges, scoring_overrides=overrides)
-    typer.echo(summary(store.read_scores()))
+    from janus_eval.analyse.intervals import run_scores
+
+    typer.echo(summary(run_scores(store.root, n_boot, seed)))
     typer.echo(f"run folder: {store.root}")
 
 
@@ -283,11 +294,16 @@ def report(
     output: Path = typer.Option(Path("report"), "-o", "--output", help="Folder for leaderboard.html/.md/.csv."),
     failures: int = typer.Option(50, "--failures", min=0, help="Wrong answers shown per run and task (HTML)."),
     gallery: int = typer.Option(24, "--gallery", min=0, help="Generated samples shown per run and task."),
+    n_boot: NBoot = 1000,
+    seed: int = typer.Option(0, "--seed", help="Seed of the intervals' bootstrap."),
 ) -> None:
     """Leaderboard of runs beside the Janus-Pro report: self-contained HTML, markdown, long CSV."""
+    from janus_eval.analyse.intervals import check_n_boot
     from janus_eval.analyse.report import build_report
 
-    for kind, path in build_report(runs, output, failure_limit=failures, gallery_limit=gallery).items():
+    check_n_boot(n_boot)
+    built = build_report(runs, output, failure_limit=failures, gallery_limit=gallery, n_boot=n_boot, seed=seed)
+    for kind, path in built.items():
         typer.echo(f"{kind:<5} {path}")
 
 

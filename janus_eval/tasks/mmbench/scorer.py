@@ -222,3 +222,11 @@ def bootstrap(
     """`score`'s values (without a judge, as `compare` rescores) on many resamples at once
     (`counts[b, i]`: draws of record i in resample b): the answers parsed once, the same `measure`."""
     return values_of(measure(records, *_parse(records, settings or {}, None), counts))
+
+
+RESAMPLE_UNIT = "question"
+
+
+def resample_units(records: pd.DataFrame) -> np.ndarray:
+    """The bootstrap's unit (intervals): a question with all its rotations (`index` % 1,000,000)."""
+    return (question_index(records["index"]) % ROTATION).to_numpy()

@@ -121,3 +121,11 @@ def bootstrap(
     """`score`'s values on many resamples at once (the fast path of `janus-eval compare`): the
     answers parsed once, the same `measure`."""
     return values_of(measure(records, _correct(records)[1].to_numpy(), counts))
+
+
+RESAMPLE_UNIT = "image"
+
+
+def resample_units(records: pd.DataFrame) -> np.ndarray:
+    """The bootstrap's unit (intervals): an image, so both its questions are drawn together and acc+ holds."""
+    return records["question_id"].astype(str).to_numpy()
