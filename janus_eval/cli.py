@@ -5,13 +5,54 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
-import pandas as pd
 import typer
 
 from janus_eval.core.errors import UsageError
 
+if TYPE_CHECKING:  # pandas costs half a second: `--help`, `--version` and `list` do without it
+    import pandas as pd
+
+def readable_help_labels() -> None:
+    """Help in click's words: typer 0.2x labels each option with a Python type (`<str>`,
+    `<int range>`, `<list[Path]>`, `--help <bool>`) and each required argument `{name}`;
+    show TEXT / INTEGER / FLOAT / PATH, nothing for a flag, and NAME for an argument. Any typer
+    without these hooks keeps its own labels."""
+    core: Any = getattr(typer, "core", None)
+    base: Any = getattr(core, "_TyperParameter", None)
+    option: Any = getattr(core, "TyperOption", None)
+    argument: Any = getattr(core, "TyperArgument", None)
+    if not (hasattr(base, "display_type") and hasattr(option, "display_type_rich")):
+        return
+    words = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH", "bool": "BOOLEAN"}
+    original = base.display_type
+
+    def display_type(self, ctx) -> str:
+        label = str(original(self, ctx)).strip("<>").replace(" range", "")
+        many = label.startswith("list[")
+        label = label.removeprefix("list[").removesuffix("]").lower()
+        return words.get(label, label.upper()) + ("..." if many else "")
+
+    def display_type_rich(self, ctx) -> str | None:
+        if getattr(self, "is_flag", False):
+            return None
+        if self.metavar is not None:
+            return self.metavar
+        return display_type(self, ctx) + ("..." if self.nargs != 1 else "")
+
+    def usage_name(self) -> str:
+        name = self.display_name_raw.upper()
+        name = name if self.required else f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    base.display_type = display_type
+    option.display_type_rich = display_type_rich
+    if hasattr(argument, "_usage_display_name") and hasattr(argument, "display_name_raw"):
+        argument._usage_display_name = usage_name
+
+
+readable_help_labels()
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -19,9 +60,27 @@ app = typer.Typer(
 )
 
 
+def show_version(value: bool) -> None:
+    if value:
+        from janus_eval import __version__
+
+        typer.echo(f"janus-eval {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    version: bool = typer.Option(
+        False, "--version", callback=show_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Evaluate Janus / Janus-Pro models on the Janus-Pro report's benchmarks."""
+
+
 def summary(scores: pd.DataFrame) -> str:
-    """The overall rows of a score table, and every row compared with the paper (POPE's is the
-    random split's F1); every variant is in scores.csv."""
+    """The overall rows of a score table, every row compared with the paper (POPE's is the
+    random split's F1) and how the run was scored (`mode`); every variant is in scores.csv.
+    Counts print as counts (`unparsed 5`)."""
     from janus_eval.analyse.verdicts import terminal_table, verdict_line  # each value with its 95% interval
 
     return "\n".join(filter(None, [terminal_table(scores), verdict_line(scores)]))
@@ -103,7 +162,10 @@ def run(
     dtype: Optional[str] = typer.Option(None, "--dtype", help="bfloat16 (CUDA default) or float32 (CPU default)."),
     seed: int = typer.Option(0, "--seed", help="Run seed (image generation)."),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help="Allow non-safetensors weights (runs code)."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    progress: bool = typer.Option(
+        True, "--progress/--no-progress",
+        help="Progress bars on a terminal; off (or in a log): a plain line per phase every 30 s.",
+    ),  # fmt: skip
     compile: bool = typer.Option(
         False, "--compile", help="Static KV cache and a compiled per-token step (faster decoding on CUDA)."
     ),
@@ -128,10 +190,11 @@ def run(
     boot_seed: int = typer.Option(0, "--boot-seed", help="Seed of the intervals' bootstrap (--seed: the run's)."),
 ) -> None:
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
+    quiet_heavy_libraries()
     from janus_eval.analyse.intervals import check_n_boot
     from janus_eval.core.spec import RunSpec
+    from janus_eval.runner import default_run_id, tasks_with_judges
     from janus_eval.runner import run as run_tasks
-    from janus_eval.runner import tasks_with_judges
     from janus_eval.solve.generation import with_generation_overrides
     from janus_eval.tasks.registry import resolve_tasks
 
@@ -146,12 +209,18 @@ def run(
         for t in task_list
     ]
     spec = RunSpec(
-        model=model, output=output, run_id=run_id, limit=limit, batch_size=batch_size, demo=demo,
+        model=model, output=output, limit=limit, batch_size=batch_size, demo=demo,
+        run_id=run_id or default_run_id(model),  # named here, so a Ctrl-C can say which run to resume
         data_dir=data_dir, device=device, dtype=dtype, seed=seed, allow_pickle=allow_pickle, progress=progress,
         workers=workers, compile=compile,
     )  # fmt: skip
     overrides = scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir)
-    store = run_tasks(task_list, spec, judges, scoring_overrides=overrides)
+    try:
+        store = run_tasks(task_list, spec, judges, scoring_overrides=overrides)
+    except KeyboardInterrupt:
+        if int(os.environ.get("RANK", "0")) == 0:
+            typer.echo(interrupted_line(output, spec.run_id, [t.name for t in task_list]), err=True)
+        raise typer.Exit(130) from None
     if int(os.environ.get("RANK", "0")) != 0:
         return  # torchrun: rank 0 reports
     from janus_eval.analyse.intervals import run_scores
@@ -160,6 +229,24 @@ def run(
     if demo:
         typer.echo("demo: shipped sample sets and random-weight judges; these numbers test the pipeline, not a model")
     typer.echo(f"run folder: {store.root}  (every variant: {store.root / 'scores.csv'})")
+
+
+def interrupted_line(output: Path, run_id: str | None, tasks: list[str]) -> str:
+    """What a Ctrl-C kept and the command that resumes it: the same command line with
+    `--run-id` (appended when the run was named by default)."""
+    import shlex
+
+    from janus_eval.store.run_store import RunStore
+
+    kept = []
+    if run_id is not None:
+        store = RunStore(Path(output) / run_id)
+        kept = [f"{name} {len(store.done_ids(name))}" for name in tasks if store.samples_path(name).exists()]
+    args = sys.argv[1:]
+    if "--run-id" not in args and not any(a.startswith("--run-id=") for a in args):
+        args = [*args, "--run-id", str(run_id)]
+    what = f"kept {', '.join(kept)} samples" if kept else "no samples finished yet"
+    return f"interrupted: {what}; resume with: janus-eval {shlex.join(args)}"
 
 
 @app.command()
@@ -182,6 +269,7 @@ def score(
     seed: int = typer.Option(0, "--seed", help="Seed of the intervals' bootstrap."),
 ) -> None:
     """Score saved or external predictions into a run folder, as `run` would."""
+    quiet_heavy_libraries()
     from janus_eval.analyse.intervals import check_n_boot
     from janus_eval.runner import score_file, tasks_with_judges
     from janus_eval.tasks.registry import load_task
@@ -200,7 +288,9 @@ def score(
 
 @app.command()
 def report(
-    runs: list[Path] = typer.Argument(..., help="Run folders (or results folders holding one run each)."),
+    runs: list[Path] = typer.Argument(
+        ..., help="Run folders, or results folders (each stands for every finished run it holds)."
+    ),
     output: Path = typer.Option(Path("report"), "-o", "--output", help="Folder for leaderboard.html/.md/.csv."),
     failures: int = typer.Option(50, "--failures", min=0, help="Wrong answers shown per run and task (HTML)."),
     gallery: int = typer.Option(24, "--gallery", min=0, help="Generated samples shown per run and task."),
@@ -240,31 +330,46 @@ def compare(
     raise typer.Exit(result.exit_code)
 
 
+def text_table(header: list[str], rows: list[list[str]]) -> str:
+    """Left-aligned columns under a header, two spaces apart (the last column is not padded)."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+    return "\n".join(lines)
+
+
 @app.command("list")
 def list_(what: str = typer.Argument("tasks", help="tasks or models")) -> None:
     """List the registered tasks or the known models."""
     if what == "tasks":
+        from janus_eval.analyse.paper import paper_numbers
         from janus_eval.tasks.registry import groups, load_task, task_names
 
+        paper = paper_numbers("Janus-Pro-7B")
+        rows = []
         for name in task_names():
             t = load_task(name)
-            src = f"{t.dataset.path}" + (f" [{t.dataset.name}]" if t.dataset.name else "") + f" {t.dataset.split}"
-            typer.echo(f"{name:<11} {t.kind:<14} {src:<48} {t.description}")
-        for group, members in groups().items():
-            typer.echo(f"{group:<11} group          {', '.join(members)}")
+            data = t.dataset.path + (f" [{t.dataset.name}]" if t.dataset.name else "") + f" {t.dataset.split}"
+            metric, _, subset = t.headline.partition("/")
+            number = paper.get((name, metric, subset))
+            shown = "-" if number is None else f"{number:g}"
+            rows.append([name, t.kind, data, t.headline.rstrip("/"), shown, t.description])
+        typer.echo(text_table(["task", "kind", "data", "headline", "Pro-7B", "description"], rows))
+        typer.echo("")
+        typer.echo(text_table(["group", "tasks"], [[g, ", ".join(m)] for g, m in groups().items()]))
     elif what == "models":
         from janus_eval.solve.models import KNOWN_MODELS
         from janus_eval.solve.models.tiny import TINY_NAME
 
-        for name, known in KNOWN_MODELS.items():
-            typer.echo(f"{name:<14} {known.hub_id}")
-        typer.echo(f"{TINY_NAME:<14} tiny random Janus built offline (tests, quick start)")
+        rows = [[name, known.hub_id] for name, known in KNOWN_MODELS.items()]
+        rows.append([TINY_NAME, "tiny random Janus built offline (tests, quick start)"])
+        typer.echo(text_table(["model", "weights"], rows))
     else:
         raise UsageError(f"unknown list '{what}'; use `janus-eval list tasks` or `janus-eval list models`")
 
 
 def quiet_libraries() -> None:
-    """Our own progress bar is the one a user reads; silence the libraries' bars and warnings."""
+    """Our own progress bar is the one a user reads; silence the libraries' bars and warnings.
+    Cheap: nothing heavy is imported here (see quiet_heavy_libraries)."""
     import logging
     import os
     import warnings
@@ -275,6 +380,11 @@ def quiet_libraries() -> None:
         warnings.filterwarnings("ignore", category=FutureWarning, module=module)
     for name in ("datasets", "transformers", "huggingface_hub"):
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def quiet_heavy_libraries() -> None:
+    """datasets' and transformers' own switches; they import in seconds, so only the verbs that
+    load data or models call this (`--help`, `--version` and `list` stay fast)."""
     try:
         import datasets
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 import pandas as pd
-from tqdm import tqdm
 
 from janus_eval.analyse.paper import with_paper
 from janus_eval.core.errors import UsageError
 from janus_eval.core.manifest import UNKNOWN_MODEL, Manifest, ModelInfo, TaskEntry
+from janus_eval.core.progress import progress, say
 from janus_eval.core.record import ERROR, SAMPLE_ID, Record
 from janus_eval.core.requests import Ask, Prepared
 from janus_eval.core.sample import Sample
@@ -74,7 +74,7 @@ def answer_samples(
     preparer = adapter.preparer() if hasattr(adapter, "preparer") else _asks
     generate = adapter.generate if hasattr(adapter, "generate") else (lambda p: adapter.answer(p.inputs))
     batches = list(chunks(samples, opts.batch_size))
-    bar = tqdm(total=len(samples), unit="sample", desc=task.name, disable=not opts.progress, dynamic_ncols=True)
+    bar = progress(len(samples), task.name, "sample", enabled=opts.progress)
     with bar:
         for records, slots, prepared in prepared_batches(task, preparer, batches, opts.workers or 0):
             answers = generate(prepared) if prepared is not None else []
@@ -279,6 +279,8 @@ def run(
         if preflight is not None:
             preflight(task.scoring, judges)
     started = time.perf_counter()
+    if world.main:
+        say(f"loading {opts.model} on {device}")  # seconds to minutes: say what is happening
     adapter = (load_model or default_loader)(
         opts.model, device=opts.device, dtype=opts.dtype, allow_pickle=opts.allow_pickle, compile=opts.compile
     )
@@ -306,6 +308,9 @@ def run(
         done = store.done_ids(task.name)
         distributed.barrier(world)  # every rank sees the same pending list before any writes
         todo = [s for s in samples if s.id not in done]
+        kept = len(samples) - len(todo)
+        if kept and world.main:
+            say(f"{task.name}: {kept} of {len(samples)} samples kept from the earlier run")
         TASK_RUNNERS[task.kind](task, todo[world.rank :: world.size], adapter, store, opts)
         distributed.barrier(world)
         t1 = time.perf_counter()
@@ -322,6 +327,8 @@ def run(
                     f"finished; is {store.root} one folder shared by every node? rerun with the same --run-id "
                     "to answer only those"
                 )
+            if task.kind == "generation" or task.requires_judge:  # judging can take a while: say so
+                say(f"{task.name}: scoring {len(records)} samples")
             records, table = score_records(
                 task, records, judges, image_root=str(store.task_dir(task.name)), device=opts.device
             )

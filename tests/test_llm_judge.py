@@ -113,12 +113,8 @@ def test_backoff_doubles_and_honours_retry_after(tmp_path, monkeypatch):
     assert waits == [5.0, 5.0]
 
 
-def test_garbage_is_retried_then_fails_without_the_key(tmp_path):
-    def policy(body, n):
-        return ("raw", b"<html>upstream hiccup</html>") if n == 0 else ("reply", "ok")
-    with ChatServer(policy) as server:
-        assert judge_for(server, tmp_path).ask("x") == "ok"
-    assert len(server.requests) == 2
+def test_garbage_fails_at_once_without_the_key(tmp_path):
+    """A reply that is not a chat completion says the URL is no chat server: no retry."""
     for i, garbage in enumerate(
         (b"not json", b'{"choices": []}', b'{"choices": [{"message": {"content": null}}]}')
     ):
@@ -126,8 +122,9 @@ def test_garbage_is_retried_then_fails_without_the_key(tmp_path):
         reply = ("raw", garbage)
         with ChatServer(lambda body, n, reply=reply: reply) as server, pytest.raises(JudgeError) as err:
             judge_for(server, cache, max_retries=2).ask("x")
-        assert len(server.requests) == 3
-        assert "no usable reply after 3 tries" in str(err.value) and SECRET not in str(err.value)
+        assert len(server.requests) == 1
+        assert "not a chat completion" in str(err.value) or "no text content" in str(err.value)
+        assert SECRET not in str(err.value)
         assert not (cache / "cache.jsonl").exists()  # a failure is never cached
 
 
@@ -144,7 +141,7 @@ def test_unreachable_server_gives_judge_error(tmp_path):
     judge = LLMJudge(model="m", base_url=url, cache_path=tmp_path / "c.jsonl", backoff=0.01, max_retries=2)
     with pytest.raises(JudgeError) as err:
         judge.ask("anyone?")
-    assert judge.requests_sent == 3 and "cannot connect" in str(err.value)
+    assert judge.requests_sent == 1 and "cannot connect" in str(err.value)  # a refused connection: no retry
 
 
 def test_make_llm_judge_from_options(tmp_path):
@@ -179,10 +176,75 @@ def test_breaker_opens_after_three_unreachable_requests(tmp_path):
     with pytest.raises(JudgeUnavailable) as err:
         judge.ask("q2")
     assert_unavailable(err.value, url)
-    assert "cannot connect" in str(err.value) and judge.requests_sent == 6
+    assert "cannot connect" in str(err.value) and judge.requests_sent == 3
     with pytest.raises(JudgeUnavailable):  # open: later asks fail at once, sending nothing
         judge.ask("q3")
-    assert judge.requests_sent == 6
+    assert judge.requests_sent == 3
+
+
+def stopped_within(judge: LLMJudge, seconds: float) -> JudgeUnavailable:
+    """Ask until the breaker opens; it must open within `seconds` (with the real backoff)."""
+    import time
+
+    started = time.monotonic()
+    for i in range(10):
+        try:
+            judge.ask(f"q{i}")
+        except JudgeUnavailable as exc:
+            assert time.monotonic() - started < seconds
+            return exc
+        except JudgeError:
+            continue
+    raise AssertionError("the breaker never opened")
+
+
+@pytest.mark.parametrize("case", ["refused", "unknown host", "garbage", "401", "403", "404"])
+def test_a_judge_that_cannot_answer_stops_within_seconds(tmp_path, monkeypatch, case):
+    """With the default retries and backoff (62 s a request), a judge that cannot answer at all
+    stops the command in seconds with the one line, not after minutes."""
+    import socket
+    import urllib.error
+
+    if case == "refused":
+        url = dead_url()
+    elif case == "unknown host":
+        url = "http://judge.invalid/v1"
+
+        def no_such_host(*args, **kwargs):
+            raise urllib.error.URLError(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
+
+        monkeypatch.setattr("janus_eval.score.judges.llm.urllib.request.urlopen", no_such_host)
+    if case in ("refused", "unknown host"):
+        judge = LLMJudge(model="grader-1", base_url=url, cache_path=tmp_path / "c.jsonl")
+        assert_unavailable(stopped_within(judge, 10), url)
+        assert judge.requests_sent == 3
+        return
+    reply = ("raw", b"<html>not an API</html>") if case == "garbage" else ("status", int(case))
+    with ChatServer(lambda body, n: reply) as server:
+        judge = LLMJudge(model="grader-1", base_url=server.base_url, cache_path=tmp_path / "c.jsonl")
+        assert_unavailable(stopped_within(judge, 10), server.base_url)
+    assert len(server.requests) == 3
+
+
+@pytest.mark.parametrize("error", [ConnectionResetError, "EAI_AGAIN"])
+def test_dropped_connections_are_still_retried(tmp_path, monkeypatch, error):
+    import socket
+    import urllib.error
+
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if error == "EAI_AGAIN":
+            raise urllib.error.URLError(socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"))
+        raise error("reset by peer")
+
+    monkeypatch.setattr("janus_eval.score.judges.llm.urllib.request.urlopen", flaky)
+    judge = LLMJudge(model="m", base_url="http://127.0.0.1:9/v1", cache_path=tmp_path / "c.jsonl",
+                     backoff=0.001, max_retries=2)  # fmt: skip
+    with pytest.raises(JudgeError) as err:
+        judge.ask("x")
+    assert len(calls) == 3 and "after 3 tries" in str(err.value)
 
 
 def test_breaker_opens_on_a_server_that_always_fails(tmp_path, monkeypatch):

@@ -3,6 +3,7 @@ real browser (headless Chromium) renders it."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -305,3 +306,64 @@ def test_report_malformed_samples_line_exits_2_with_one_line(report, tmp_path, l
     assert len(err.strip().splitlines()) == 1 and err.startswith(f"error: {path}:42:")
     assert not (tmp_path / "out" / "leaderboard.html").exists()
     assert path.read_bytes() == before  # the report only reads the run folder
+
+
+def test_report_takes_a_folder_of_runs(report, tmp_path):
+    """`report results/`: every finished run the folder holds (an unfinished one left out with a
+    note), as if each had been named."""
+    root = report["runs"][0].parent
+    unfinished = root / "zz-unfinished"
+    shutil.copytree(report["runs"][0], unfinished)
+    (unfinished / "scores.csv").unlink()
+    try:
+        code, _, err = invoke("report", root, "-o", tmp_path / "out")
+    finally:
+        shutil.rmtree(unfinished)
+    assert code == 0, err
+    assert "leaving out" in err and "zz-unfinished" in err
+    runs = set(pd.read_csv(tmp_path / "out" / "leaderboard.csv").query("source == 'run'")["run"])
+    assert runs == {p.name for p in report["runs"]}
+
+
+def test_generation_cards_read_as_text():
+    """GenEval's verdicts per image (each clause), DPG-Bench's per tile and per question."""
+    from janus_eval.analyse.reporting.samples import card_lines
+
+    geneval = [{"image": "a.png", "correct": False, "reason": "expected bench>=1, found 0\nexpected cat>=1, found 0",
+                "details": {}}, {"image": "b.png", "correct": True, "reason": "", "details": {}}]  # fmt: skip
+    assert card_lines(geneval) == [
+        "image 1: wrong: expected bench>=1, found 0; expected cat>=1, found 0", "image 2: correct",
+    ]  # fmt: skip
+    assert card_lines(str(geneval)) == card_lines(geneval)  # as an older run stored it: Python's repr
+    dpg = {"tile_scores": [1.0, 0.5], "answers": [{"1": "yes", "2": "yes"}, {"1": "yes", "2": "no"}],
+           "questions": {"1": "Is there a plant?", "2": "Are the\nflowers orange?"}}  # fmt: skip
+    assert card_lines(json.dumps(dpg)) == [
+        "tile scores: 1.00, 0.50", "Q1 Is there a plant?: yes, yes", "Q2 Are the flowers orange?: yes, no",
+    ]  # fmt: skip
+    assert card_lines("failed: no questions") == [] and card_lines(None) == []
+
+
+def test_run_colours_never_take_the_delta_colours():
+    """Red is a drop and green a gain in the report; no run's bars are red or green."""
+    import colorsys
+
+    from janus_eval.analyse.reporting.plots import RUN_COLOURS
+
+    for colour in RUN_COLOURS:
+        r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        hue = colorsys.rgb_to_hsv(r, g, b)[0] * 360
+        assert not (hue < 20 or hue > 340 or 75 < hue < 160), colour
+
+
+def test_demo_runs_are_marked_wherever_their_numbers_are(tmp_path):
+    code, _, err = invoke("run", "--tasks", "pope", "--model", "janus-tiny", "--demo", "--limit", "2",
+                          "--output", tmp_path, "--run-id", "tiny", "--no-progress")  # fmt: skip
+    assert code == 0, err
+    code, _, err = invoke("report", tmp_path / "tiny", "-o", tmp_path / "site")
+    assert code == 0, err
+    html = (tmp_path / "site" / "leaderboard.html").read_text(encoding="utf-8")
+    md = (tmp_path / "site" / "leaderboard.md").read_text(encoding="utf-8")
+    label = "tiny (demo) (limit 2)"  # a demo run, and a partial one
+    assert f"{label}: demo run(s)" in html and f"{label}: partial run(s)" in html and "random-weight judges" in md
+    assert f"<td>{label}</td>" in html and f"| {label} |" in md
+    assert set(pd.read_csv(tmp_path / "site" / "leaderboard.csv").query("source == 'run'")["run"]) == {label}

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where used: `janus-eval list` reads the numbers without pandas
+    import pandas as pd
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 # A checkout's results/paper/ (editable install); a wheel ships it as janus_eval/paper_tables.
@@ -19,12 +21,27 @@ KEY = ["model", "task", "metric", "subset"]
 
 @lru_cache(maxsize=1)
 def paper_table() -> pd.DataFrame:
+    import pandas as pd
+
     frames = [pd.read_csv(p, keep_default_na=False) for p in sorted(PAPER_DIR.glob("*.csv"))]
     if not frames:
         return pd.DataFrame(columns=[*KEY, "value"])
     table = pd.concat(frames, ignore_index=True)
     table["value"] = table["value"].astype(float)
     return table
+
+
+def paper_numbers(model: str) -> dict[tuple[str, str, str], float]:
+    """(task, metric, subset) -> the report's number for `model`, read without pandas."""
+    import csv
+
+    out = {}
+    for path in sorted(PAPER_DIR.glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                if row["model"] == model:
+                    out[(row["task"], row["metric"], row["subset"])] = float(row["value"])
+    return out
 
 
 def paper_model(model: str, names: Iterable[str] | None = None) -> str | None:

@@ -35,6 +35,18 @@ def gather(board: Board, failure_limit: int = 50, gallery_limit: int = 24) -> Re
     can_plot = plotting.available()
     if not can_plot:
         notes.append("plots left out: matplotlib is not installed (pip install matplotlib)")
+    partial = [r.label for r in board.runs if r.info.limit]
+    if partial:
+        notes.append(
+            f"{', '.join(partial)}: partial run(s), on the first N samples of each task (--limit N); "
+            "their numbers are not the whole benchmark's"
+        )
+    demo = [r.label for r in board.runs if r.info.demo]
+    if demo:
+        notes.append(
+            f"{', '.join(demo)}: demo run(s), on the shipped sample sets with random-weight judges; "
+            "their numbers test the pipeline, not a model, and are never set against the paper"
+        )
     sections = []
     n_plot = 0
     for i, task in enumerate(board.tasks, start=1):

@@ -13,6 +13,8 @@ import math
 
 import pandas as pd
 
+from janus_eval.core.metric import COUNT_METRICS, TEXT_METRICS, format_value
+
 DISPLAY = {
     "pope": "POPE", "mme": "MME", "mmbench": "MMBench", "seedbench": "SEED-Bench", "gqa": "GQA",
     "mmmu": "MMMU", "mmvet": "MM-Vet", "geneval": "GenEval", "dpgbench": "DPG-Bench",
@@ -34,13 +36,20 @@ def with_interval(value: float, low: float, high: float) -> str:
 
 def terminal_table(scores: pd.DataFrame) -> str:
     """The overall rows and every row compared with the paper, each value with its interval."""
-    rows = scores[(scores["subset"].fillna("") == "") | scores["paper"].notna()].copy()
+    keep = (scores["subset"].fillna("") == "") | scores["paper"].notna() | scores["metric"].isin(TEXT_METRICS)
+    rows = scores[keep].copy()
     for col in ("ci_low", "ci_high", "verdict"):
         if col not in rows:
             rows[col] = float("nan") if col != "verdict" else ""
     rows["value [95% CI]"] = [
         with_interval(v, lo, hi) for v, lo, hi in zip(rows["value"], rows["ci_low"], rows["ci_high"], strict=True)
     ]
+    plain = rows["metric"].isin(COUNT_METRICS | TEXT_METRICS)  # `unparsed 5`, `mode corrected`
+    rows.loc[plain, "value [95% CI]"] = [
+        format_value(m, v, s) for m, v, s in zip(rows.loc[plain, "metric"], rows.loc[plain, "value"],
+                                                  rows.loc[plain, "subset"].fillna(""), strict=True)
+    ]  # fmt: skip
+    rows.loc[rows["metric"].isin(TEXT_METRICS), "subset"] = ""  # the mode's name is its value
     rows["verdict"] = rows["verdict"].fillna("").astype(str)
     cols = ["task", "metric", "subset", "value [95% CI]", "n", "paper", "delta", "verdict"]
     return rows[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-")

@@ -27,3 +27,24 @@ class Metric:
             raise ValueError(f"metric {self.name}: unit must be one of {', '.join(UNITS)}, not {self.unit!r}")
         if not (self.higher_is_better is None or isinstance(self.higher_is_better, bool)):
             raise ValueError(f"metric {self.name}: higher_is_better must be True, False or None")
+
+
+# How a table row is printed (terminal table, report): counts as whole numbers, the `mode`
+# rows (which way a run was scored: the subset names it, the value is 1) as text, the rest
+# (percent, MME's points) with two decimals. Every metric a scorer declares "count" is here.
+COUNT_METRICS = frozenset(
+    {"errors", "unparsed", "judge_error", "judge_matched", "failed", "unreadable_images", "dangling_dependencies"}
+)
+TEXT_METRICS = frozenset({"mode"})
+
+
+def format_value(metric: str, value: float | None, subset: str = "") -> str:
+    """A table value as its unit reads: `5` for 5 unparsed answers (not `5.00`), `corrected`
+    for DPG-Bench's mode row (`yes` where a subset column names it), `87.40` for a percentage; `-` for none (NaN)."""
+    if value is None or value != value:
+        return "-"
+    if metric in TEXT_METRICS:
+        return subset or "yes"  # beside a subset column that names it: this run was scored so
+    if metric in COUNT_METRICS:
+        return f"{value:.0f}"
+    return f"{value:.2f}"

@@ -17,9 +17,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from tqdm import tqdm
-
 from janus_eval.core.errors import UsageError
+from janus_eval.core.progress import progress
 from janus_eval.core.record import Record
 from janus_eval.core.requests import Draw
 from janus_eval.core.sample import Sample
@@ -62,7 +61,7 @@ def draw_samples(task: TaskConfig, samples: list[Sample], adapter, store: RunSto
     todo = samples
     task_dir = store.task_dir(task.name)
     per_call = max(1, opts.batch_size // n)
-    bar = tqdm(total=len(samples), unit="prompt", desc=task.name, disable=not opts.progress, dynamic_ncols=True)
+    bar = progress(len(samples), task.name, "prompt", enabled=opts.progress)
     with bar:
         for start in range(0, len(todo), per_call):
             batch = todo[start : start + per_call]

@@ -172,6 +172,28 @@ class RunStore:
         return sorted(p.parent.name for p in self.root.glob("*/samples.jsonl"))
 
 
+def run_folders(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """Each path as run folders, for a verb that takes many runs (`report`): a run folder
+    itself, or every finished run a results folder holds, by name. Returns (folders, notes):
+    a held run with no scores.csv yet (unfinished) is left out with a note; a path that is
+    neither a run nor a folder of runs is kept as given, so its reader says what is wrong."""
+    out: list[Path] = []
+    notes: list[str] = []
+    for path in map(Path, paths):
+        held = [] if (path / "manifest.json").exists() or not path.is_dir() else [
+            p for p in sorted(path.iterdir()) if (p / "manifest.json").exists()
+        ]  # fmt: skip
+        if not held:
+            out.append(path)
+            continue
+        for run in held:
+            if (run / "scores.csv").exists():
+                out.append(run)
+            else:
+                notes.append(f"leaving out {run}: no scores.csv (unfinished)")
+    return out, notes
+
+
 def open_run(path: Path) -> RunStore:
     """A run folder, or a results folder holding exactly one run."""
     path = Path(path)

@@ -11,7 +11,9 @@ import pandas as pd
 from janus_eval.analyse.intervals import N_BOOT, SEED, verdict, with_intervals
 from janus_eval.analyse.paper import paper_model, paper_table
 from janus_eval.core.errors import UsageError
+from janus_eval.core.progress import say
 from janus_eval.store.run_info import RunInfo, load_run
+from janus_eval.store.run_store import run_folders
 
 Key = tuple[str, str]  # (metric, subset)
 
@@ -93,6 +95,11 @@ class Board:
         return out
 
 
+# A demo run (shipped samples, random-weight judges) tests the pipeline, not a model: its label
+# says so in every table, plot, gallery and CSV row of the report.
+DEMO_MARK = " (demo)"
+
+
 def paper_value(paper: pd.DataFrame, model: str, task: str, key: Key) -> float:
     hit = paper[(paper["model"] == model) & (paper["task"] == task) & (paper["metric"] == key[0])
                 & (paper["subset"] == key[1])]  # fmt: skip
@@ -120,6 +127,9 @@ def _scores(info: RunInfo, n_boot: int = N_BOOT, seed: int = SEED) -> pd.DataFra
 def collect(
     run_dirs: list[Path], paper: pd.DataFrame | None = None, n_boot: int = N_BOOT, seed: int = SEED
 ) -> Board:
+    run_dirs, notes = run_folders(run_dirs)  # a results folder stands for every run it holds
+    for note in notes:
+        say(note)
     if not run_dirs:
         raise UsageError("give at least one run folder: janus-eval report RUN_DIR... -o DIR")
     paper = (paper_table() if paper is None else paper).copy()
@@ -131,6 +141,8 @@ def collect(
         info = load_run(Path(path))
         seen[info.run_id] = seen.get(info.run_id, 0) + 1
         label = info.run_id if seen[info.run_id] == 1 else f"{info.run_id} #{seen[info.run_id]}"
+        label += DEMO_MARK if info.demo else ""  # the label goes wherever the run's numbers go
+        label += f" (limit {info.limit})" if info.limit else ""  # a partial run: not the whole benchmark
         scores = _scores(info, n_boot, seed)
         runs.append(RunResult(info, label, scores, None if info.demo else paper_model(info.model, paper_models)))
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from janus_eval.analyse.markup import html_text as e
 from janus_eval.analyse.reporting.document import ReportData, Section
-from janus_eval.analyse.reporting.samples import Failure, FailureSet, Gallery
+from janus_eval.analyse.reporting.samples import Failure, FailureSet, Gallery, gallery_counts
 from janus_eval.analyse.reporting.tables import INTERVAL_NOTE, Cell, Table, key_label
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
@@ -46,6 +46,7 @@ dd::after { content: ""; display: block; }
 .thumbs img { width: 80px; height: 80px; object-fit: cover; }
 .verdict { font-weight: 600; } .verdict.pass { color: #1a7f37; } .verdict.fail { color: #cf222e; }
 .missing { font-size: 11px; color: #59636e; }
+ul.verdicts { margin: 4px 0; padding-left: 16px; font-size: 12px; }
 figcaption p { margin: 4px 0; font-size: 12px; }
 """
 
@@ -136,13 +137,16 @@ def gallery_view(g: Gallery) -> str:
             )
             or '<span class="missing">no images recorded</span>'
         )
-        parsed = f"<div><pre>{e(item.parsed, 600)}</pre></div>" if item.parsed not in (None, "") else ""
+        if item.lines:
+            parsed = '<ul class="verdicts">' + "".join(f"<li>{e(x, 300)}</li>" for x in item.lines) + "</ul>"
+        else:
+            parsed = f"<div><pre>{e(item.parsed, 600)}</pre></div>" if item.parsed not in (None, "") else ""
         cards.append(
             f'<figure class="card {tone}"><div class="thumbs">{thumbs}</div><figcaption>'
             f'<span class="verdict {tone}">{e(item.verdict)}</span> <code>{e(item.sample_id, 200)}</code>'
             f"<p>{e(item.prompt, 600)}</p>{parsed}</figcaption></figure>"
         )
-    summary = f"{e(g.run)}: {g.n_passed} passed, {g.n_failed} not, of {g.n_records} (showing {len(g.items)})"
+    summary = f"{e(g.run)}: {gallery_counts(g)} (showing {len(g.items)})"
     return f'<details open><summary>{summary}</summary><div class="gallery">{"".join(cards)}</div></details>'
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from janus_eval.analyse.markup import md_cell as m
 from janus_eval.analyse.reporting.document import ReportData, Section
-from janus_eval.analyse.reporting.samples import FailureSet, Gallery
+from janus_eval.analyse.reporting.samples import FailureSet, Gallery, gallery_counts
 from janus_eval.analyse.reporting.tables import INTERVAL_NOTE, Table, key_label
 
 MD_FAILURES = 10  # per run and task
@@ -55,14 +55,15 @@ def failures(fs: FailureSet) -> list[str]:
 
 
 def gallery(g: Gallery, thumb_paths: dict[int, str]) -> list[str]:
-    lines = [f"**{m(g.run)}**: {g.n_passed} passed, {g.n_failed} not, of {g.n_records}:", ""]
+    lines = [f"**{m(g.run)}**: {gallery_counts(g)}:", ""]
     if g.items:
         lines += ["| images | sample | prompt | verdict |", "| --- | --- | --- | --- |"]
         for item in g.items:
             imgs = " ".join(
                 f"![]({thumb_paths[id(t)]})" if id(t) in thumb_paths else m(t.note) for t in item.thumbs
             )
-            lines.append(f"| {imgs} | {m(item.sample_id, 120)} | {m(item.prompt, 300)} | {m(item.verdict)} |")
+            verdict = m(item.verdict) + "".join(f"<br>{m(x, 200)}" for x in item.lines)
+            lines.append(f"| {imgs} | {m(item.sample_id, 120)} | {m(item.prompt, 300)} | {verdict} |")
         lines.append("")
     return lines
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from janus_eval.analyse.reporting.collect import Board, RunResult, paper_value
 
 PAPER_COLOURS = ["#8c8c8c", "#b0b0b0", "#cfcfcf", "#6f6f6f"]
-RUN_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+# no red and no green: those are the deltas' colours (down / up)
+RUN_COLOURS = ["#1f77b4", "#9467bd", "#17becf", "#ff7f0e", "#5254a3", "#393b79", "#e7ba52", "#7b4173"]
 SKIP_SUBSETS = {"", "pooled"}
 
 

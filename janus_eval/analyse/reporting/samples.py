@@ -55,6 +55,7 @@ class GalleryItem:
     passed: bool | None
     parsed: Any
     thumbs: list[Thumb]
+    lines: list[str] = field(default_factory=list)  # the judges' verdicts as text (card_lines)
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Gallery:
     n_passed: int
     n_failed: int
     items: list[GalleryItem] = field(default_factory=list)
+    mean_score: float | None = None  # set when scores are graded (0 < score < 1: DPG-Bench), not pass/fail
 
 
 def _score(record: dict[str, Any]) -> float | None:
@@ -133,6 +135,59 @@ def _verdict(record: dict[str, Any]) -> tuple[str, bool | None]:
     return f"score {score:.2f}", score >= 0.5
 
 
+def gallery_counts(g: Gallery) -> str:
+    """Pass/fail counts, or the mean for graded scores (a DPG-Bench prompt scores 0.72, it does
+    not pass)."""
+    if g.mean_score is not None:
+        return f"mean score {g.mean_score:.2f} over {g.n_records} prompts"
+    return f"{g.n_passed} passed, {g.n_failed} not, of {g.n_records}"
+
+
+def _decoded(parsed: Any) -> Any:
+    """A `parsed` field as data: JSON text decoded, Python-literal text read safely."""
+    if not isinstance(parsed, str):
+        return parsed
+    import ast
+    import json
+
+    for read in (json.loads, ast.literal_eval):
+        try:
+            return read(parsed)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+    return parsed
+
+
+def _yes_no(value: Any) -> str:
+    return "yes" if value is True else "no" if value is False else str(value)
+
+
+def card_lines(parsed: Any) -> list[str]:
+    """A generation judge's verdicts as lines a reader follows: GenEval's per image (correct or
+    not, and why), DPG-Bench's per tile score and per question the answer of each tile. [] when
+    `parsed` is neither (it is then shown as it is)."""
+    data = _decoded(parsed)
+    if isinstance(data, list) and data and all(isinstance(d, dict) and "correct" in d for d in data):
+        lines = []
+        for k, d in enumerate(data, start=1):
+            clauses = [" ".join(c.split()) for c in str(d.get("reason") or "").splitlines()]
+            reason = "; ".join(c for c in clauses if c)
+            lines.append(f"image {k}: {'correct' if d.get('correct') else 'wrong'}" + (f": {reason}" if reason else ""))
+        return lines
+    if isinstance(data, dict) and isinstance(data.get("answers"), list):
+        tiles = data["answers"]
+        scores = data.get("tile_scores") or []
+        lines = ["tile scores: " + ", ".join(f"{float(s):.2f}" for s in scores)] if scores else []
+        questions = data.get("questions") or {}
+        ids = list(dict.fromkeys(q for t in tiles if isinstance(t, dict) for q in t))
+        for q in ids:
+            answers = ", ".join(_yes_no(t.get(q, "-")) if isinstance(t, dict) else "-" for t in tiles)
+            text = " ".join(str(questions.get(q, "")).split())
+            lines.append(f"Q{q}" + (f" {text}" if text else "") + f": {answers}")
+        return lines
+    return []
+
+
 def gallery(run: RunResult, task: str, limit: int, size: int = 160, per_record: int = 4) -> Gallery:
     """Up to `limit` records: half of them failures, the rest passes, each in file order."""
     records = run.info.store.read_records(task)
@@ -156,6 +211,10 @@ def gallery(run: RunResult, task: str, limit: int, size: int = 160, per_record: 
                 verdicts[i][1],
                 rec.get("parsed"),
                 thumbs,
+                card_lines(rec.get("parsed")),
             )
         )
-    return Gallery(run.label, task, len(records), len(passed), len(failed), items)
+    scores = [s for s in map(_score, records) if s is not None]
+    graded = any(0 < s < 1 for s in scores)
+    mean = sum(scores) / len(scores) if graded and scores else None
+    return Gallery(run.label, task, len(records), len(passed), len(failed), items, mean)

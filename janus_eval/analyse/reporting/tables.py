@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from janus_eval.analyse.intervals import verdict
 from janus_eval.analyse.reporting.collect import Board, Key, RunResult, paper_value
+from janus_eval.core.metric import COUNT_METRICS, TEXT_METRICS, format_value
 
 
 @dataclass
@@ -26,9 +27,9 @@ class Table:
 def fmt(value: float | None, metric: str = "") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    if metric in ("errors", "n"):
+    if metric == "n":
         return f"{value:.0f}"
-    return f"{value:.2f}"
+    return format_value(metric, value)
 
 
 INTERVAL_NOTE = (
@@ -43,6 +44,8 @@ def with_ci(run: RunResult, board: Board, task: str, key: Key, value: float, ver
     """A run's value with its 95% interval, `87.14 [85.8, 88.5]`, and its verdict against the paper
     (`consistent`, `below`, `above`) where the paper has a number for it."""
     text = fmt(value, key[0])
+    if key[0] in COUNT_METRICS or key[0] in TEXT_METRICS:  # `errors 0`, `mode yes`: no interval
+        return text
     low, high = run.interval(task, key)
     if math.isnan(value) or math.isnan(low) or math.isnan(high):
         return text

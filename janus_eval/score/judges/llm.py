@@ -9,13 +9,17 @@
 - Every reply is cached on disk (one JSON line per call) under a key made of the
   model, the prompt and the sampling settings, so a rerun sends nothing. The
   cache holds the model name, the prompt and the reply, never headers.
-- Timeouts, connection failures, HTTP 429 and 5xx, and replies that are not a
-  chat completion are retried with exponential backoff (honouring Retry-After);
-  other HTTP errors (401, 404, 400 ...) fail at once. When the retries run out
-  `JudgeError` is raised: scorers record it as `judge_error`, never as a score.
+- Transient failures (timeouts, dropped connections, HTTP 429 and 5xx) are retried
+  with exponential backoff (honouring Retry-After). A judge that cannot answer at
+  all is not retried, since no retry would change its answer: a refused connection,
+  an unknown host, HTTP 401/403/404 (a wrong key, URL or model), a reply that is not
+  a chat completion; nor is HTTP 400 (this prompt refused). When the retries run out,
+  or at once for those, `JudgeError` is raised: scorers record it as `judge_error`,
+  never as a score.
 - Circuit breaker: after `max_consecutive_failures` (3) requests in a row have
-  failed that way (no answer after the retries, or 401/403/404: a dead server, a
-  wrong URL, key or model), the judge is taken for unavailable: `JudgeUnavailable`
+  failed that way (no answer after the retries, or one that cannot answer at all),
+  the judge is taken for unavailable (a dead judge stops the command within
+  seconds, not after minutes of backoff): `JudgeUnavailable`
   is raised then and on every later ask, without sending anything. It is a
   `UsageError` too, which no scorer swallows: the command stops with one line
   naming the URL and the model, and the answered samples stay in the run folder.
@@ -97,6 +101,18 @@ class JudgeCache:
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+class _NoAnswer(Exception):
+    """The judge cannot answer at all (no server there, or not a chat-completions server):
+    every retry would fail the same way, so none is made."""
+
+
+def _cannot_connect(reason: object) -> bool:
+    """A refused connection or an unknown host (not DNS's own "try again")."""
+    if isinstance(reason, socket.gaierror):
+        return reason.errno != getattr(socket, "EAI_AGAIN", None)
+    return isinstance(reason, ConnectionRefusedError)
 
 
 class _Retryable(Exception):
@@ -191,6 +207,8 @@ class LLMJudge:
         for attempt in range(self.max_retries + 1):
             try:
                 return self._post_once(data)
+            except _NoAnswer as exc:
+                raise JudgeError(f"LLM judge {self.model} at {self.base_url}: {exc}", reason=str(exc)) from None
             except _Retryable as exc:
                 last = str(exc)
                 if attempt == self.max_retries:
@@ -235,8 +253,12 @@ class LLMJudge:
             reason = exc.reason
             if isinstance(reason, (TimeoutError, socket.timeout)):
                 raise _Retryable(f"timed out after {self.timeout:g}s") from None
+            if _cannot_connect(reason):
+                raise _NoAnswer(f"cannot connect ({type(reason).__name__})") from None
             raise _Retryable(f"cannot connect ({type(reason).__name__})") from None
         except (ConnectionError, OSError) as exc:
+            if _cannot_connect(exc):
+                raise _NoAnswer(f"cannot connect ({type(exc).__name__})") from None
             raise _Retryable(f"connection failed ({type(exc).__name__})") from None
         return _reply_text(raw)
 
@@ -249,12 +271,13 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _reply_text(raw: bytes) -> str:
-    """The first choice's message content of a chat-completions body; garbage is retried."""
+    """The first choice's message content of a chat-completions body. Anything else says the
+    URL is not a chat-completions server: not retried."""
     try:
         body = json.loads(raw.decode("utf-8"))
         content = body["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError):
-        raise _Retryable("the reply is not a chat completion") from None
+        raise _NoAnswer("the reply is not a chat completion") from None
     if not isinstance(content, str):
-        raise _Retryable("the reply has no text content")
+        raise _NoAnswer("the reply has no text content")
     return content

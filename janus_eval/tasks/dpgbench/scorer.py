@@ -376,15 +376,16 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges: Judges | 
             failures[idx] = res.failure or "failed"
             continue
         per_sample.at[idx, "score"] = res.score
+        questions = bank[str(records.at[idx, "item_id"]).strip()]
         per_sample.at[idx, "parsed"] = json.dumps(
             {
                 "tile_scores": res.tile_scores,
                 "answers": [{str(k): v for k, v in t.items()} for t in res.answers],
+                "questions": {str(q.qid): q.text for q in questions},  # what each answer answers (report)
             },
             ensure_ascii=False,
         )
         prompt_scores.append(res.score)
-        questions = bank[str(records.at[idx, "item_id"]).strip()]
         for q in questions:
             by_l1[q.broad].append(res.category_scores[q.qid])
             by_l2[q.category].append(res.category_scores[q.qid])
