@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -85,6 +86,38 @@ OfficialQuirks = Annotated[bool, typer.Option("--official-quirks", help=QUIRKS_H
 GenevalDir = Annotated[Optional[Path], typer.Option("--geneval-dir", help=GENEVAL_DIR_HELP)]
 
 
+DTYPES = ("bfloat16", "float16", "float32")
+
+
+def check_device(value: Optional[str]) -> Optional[str]:
+    """cpu, cuda or cuda:N: anything else would fail only after the model loaded."""
+    if value is None:
+        return value
+    head, _, index = value.partition(":")
+    if head == "cpu" and not index or head == "cuda" and (not _ or index.isdigit()):
+        return value
+    raise typer.BadParameter(f"'{value}' is not a device; use cpu, cuda or cuda:N")
+
+
+def check_dtype(value: Optional[str]) -> Optional[str]:
+    if value is None or value in DTYPES:
+        return value
+    raise typer.BadParameter(f"'{value}' is not a model dtype; use {', '.join(DTYPES)}")
+
+
+def check_finite(value: Optional[float]) -> Optional[float]:
+    """nan and inf parse as floats and would sample garbage; refuse them at the boundary."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number")
+    return value
+
+
+def check_temperature(value: Optional[float]) -> Optional[float]:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter(f"{value} is not a temperature; use a finite number > 0")
+    return value
+
+
 @app.command()
 def run(
     tasks: str = typer.Option(..., "--tasks", help="Comma-separated task names or groups (see `list tasks`)."),
@@ -97,8 +130,12 @@ def run(
     run_id: Optional[str] = typer.Option(None, "--run-id", help="Name of the run; rerun the same id to resume."),
     demo: bool = typer.Option(False, "--demo", help="Use the small sample sets shipped in the package (offline)."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Local dataset copies in DATA_DIR/<task>/."),
-    device: Optional[str] = typer.Option(None, "--device", help="cuda or cpu (default: cuda when available)."),
-    dtype: Optional[str] = typer.Option(None, "--dtype", help="bfloat16 (CUDA default) or float32 (CPU default)."),
+    device: Optional[str] = typer.Option(
+        None, "--device", callback=check_device, help="cuda or cpu (default: cuda when available)."
+    ),
+    dtype: Optional[str] = typer.Option(
+        None, "--dtype", callback=check_dtype, help="bfloat16 (CUDA default) or float32 (CPU default)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Run seed (image generation)."),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help="Allow non-safetensors weights (runs code)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
@@ -112,8 +149,12 @@ def run(
     judge_base_url: JudgeBaseUrl = None,
     judge_api_key_env: JudgeApiKeyEnv = None,
     judge_runs: JudgeRuns = None,
-    cfg: Optional[float] = typer.Option(None, "--cfg", help="Generation: CFG weight (official default 5)."),
-    temperature: Optional[float] = typer.Option(None, "--temperature", help="Generation: temperature (default 1.0)."),
+    cfg: Optional[float] = typer.Option(
+        None, "--cfg", callback=check_finite, help="Generation: CFG weight (official default 5)."
+    ),
+    temperature: Optional[float] = typer.Option(
+        None, "--temperature", callback=check_temperature, help="Generation: temperature (default 1.0)."
+    ),
     images_per_prompt: Optional[int] = typer.Option(
         None, "--images-per-prompt", min=1, help="Generation: images per prompt (default 4)."
     ),
@@ -200,7 +241,9 @@ def report(
 def compare(
     baseline: Path = typer.Argument(..., help="The baseline run folder."),
     new: Path = typer.Argument(..., help="The run folder to check."),
-    tolerance: float = typer.Option(0.0, "--tolerance", min=0.0, help="Allowed drop, in the metric's units."),
+    tolerance: float = typer.Option(
+        0.0, "--tolerance", min=0.0, callback=check_finite, help="Allowed drop, in the metric's units."
+    ),
     tolerances: Optional[Path] = typer.Option(None, "--tolerances", help="YAML of per-metric tolerances."),
     output: Optional[Path] = typer.Option(None, "--output", help="Also write the markdown table to this file."),
     gate: str = typer.Option("headline", "--gate", help="headline: gate each task's headline; all: every metric."),
@@ -267,6 +310,36 @@ def quiet_libraries() -> None:
         pass
 
 
+def click_error_types() -> tuple[type[BaseException], ...]:
+    """click's exception base classes: typer >= 0.22 raises those of its own copy (typer._click), older
+    typer click's; either is a user's mistake on the command line."""
+    import click
+
+    types: list[type[BaseException]] = [click.exceptions.ClickException]
+    try:
+        from typer._click import exceptions as typer_click
+
+        types.append(typer_click.ClickException)
+    except ImportError:
+        pass
+    return tuple(types)
+
+
+def usage_line(exc: BaseException) -> str:
+    """click's message for a command-line mistake, on one line, with where to look."""
+    message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
+    option = getattr(exc, "option_name", None)
+    ctx = getattr(exc, "ctx", None)
+    if option and ctx is not None and "_" in option:  # lmms-eval and lm-eval spell options with _
+        dashed = option.replace("_", "-")
+        known = any(dashed in getattr(p, "opts", ()) for p in ctx.command.params)
+        if known and dashed not in (getattr(exc, "possibilities", None) or ()):
+            message += f"; did you mean {dashed}?"
+    if ctx is not None:
+        message += f" (see `{ctx.command_path} --help`)"
+    return f"error: {message}"
+
+
 def main() -> None:
     quiet_libraries()
     try:
@@ -281,13 +354,15 @@ def main() -> None:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click's own usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+    except Exception as exc:
+        if isinstance(exc, click_error_types()):  # click's own usage errors: one line, exit 2
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `janus-eval`: the help is the answer
+                exc.show()  # type: ignore[attr-defined]
+            else:
+                typer.echo(usage_line(exc), err=True)
+            code = getattr(exc, "exit_code", 2)
+            sys.exit(2 if code == 1 else code)
+        if type(exc).__name__ == "Abort":  # click's Abort (typer's or click's copy)
             sys.exit(1)
         # A crash is not a verdict: exit 3, so a CI gate never reads it as "regression" (1).
         import traceback

@@ -1,0 +1,50 @@
+"""Every command-line mistake is one line and exit 2, through the real command line, before any
+work starts or any file is written (issue 16)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import run_subprocess
+
+RUN = ["run", "--tasks", "pope", "--model", "janus-tiny", "--demo"]
+
+CASES = {
+    "unknown option": (["run", "--bogus"], "No such option: --bogus"),
+    "lmms-eval's --batch_size": ([*RUN, "--batch_size", "4"], "--batch-size"),
+    "missing --tasks": (["run", "--model", "janus-tiny"], "Missing option '--tasks'"),
+    "--limit 0": ([*RUN, "--limit", "0"], "'--limit'"),
+    "--limit -1": ([*RUN, "--limit", "-1"], "'--limit'"),
+    "--limit abc": ([*RUN, "--limit", "abc"], "'--limit'"),
+    "unknown command": (["frobnicate"], "No such command 'frobnicate'"),
+    "--batch-size 0": ([*RUN, "--batch-size", "0"], "'--batch-size'"),
+    "--batch-size abc": ([*RUN, "--batch-size", "abc"], "'--batch-size'"),
+    "--workers -1": ([*RUN, "--workers", "-1"], "'--workers'"),
+    "--device tpu": ([*RUN, "--device", "tpu"], "use cpu, cuda or cuda:N"),
+    "--dtype Tensor": ([*RUN, "--dtype", "Tensor"], "use bfloat16, float16, float32"),
+    "--dtype int8": ([*RUN, "--dtype", "int8"], "use bfloat16, float16, float32"),
+    "--images-per-prompt 0": ([*RUN, "--images-per-prompt", "0"], "'--images-per-prompt'"),
+    "--temperature nan": ([*RUN, "--temperature", "nan"], "'--temperature'"),
+    "--temperature 0": ([*RUN, "--temperature", "0"], "'--temperature'"),
+    "--cfg nan": ([*RUN, "--cfg", "nan"], "'--cfg'"),
+    "--cfg inf": ([*RUN, "--cfg", "inf"], "'--cfg'"),
+    "--judge-runs 0": ([*RUN, "--judge-runs", "0"], "'--judge-runs'"),
+    "compare --tolerance nan": (["compare", "a", "b", "--tolerance", "nan"], "'--tolerance'"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_usage_error_is_one_line_and_exit_2(case, tmp_path):
+    args, expected = CASES[case]
+    if args[0] == "run":
+        args = [*args, "--output", str(tmp_path / "out")]
+    proc = run_subprocess(*args, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert expected in lines[0] and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()  # checked before any file is written
+
+
+def test_underscore_option_names_the_dashed_one():
+    proc = run_subprocess(*RUN, "--batch_size", "4", timeout=120)
+    assert "--batch-size" in proc.stderr and proc.returncode == 2
