@@ -40,6 +40,8 @@ def json_objects(path: Path, lines: Iterable[str]) -> Iterator[tuple[int, dict[s
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        if line.startswith("\ufeff"):  # not a broken record: the editor's byte-order mark
+            raise UsageError(f"{path}:{n}: starts with a UTF-8 byte-order mark; save the file as UTF-8 without BOM")
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:

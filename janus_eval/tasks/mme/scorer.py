@@ -25,6 +25,7 @@ from janus_eval.score.base import (
     unanswered,
     values_of,
 )
+from janus_eval.score.contract import Field, id_field, yes_no
 
 PERCEPTION = [
     "existence", "count", "position", "color", "posters",
@@ -121,3 +122,12 @@ def bootstrap(
     """`score`'s values on many resamples at once (the fast path of `janus-eval compare`): the
     answers parsed once, the same `measure`."""
     return values_of(measure(records, _correct(records)[1].to_numpy(), counts))
+
+
+# --- the samples contract (score/contract.py): what this scorer reads from a samples file ---
+SAMPLE_FIELDS = (
+    id_field("question_id"),
+    Field("question", required=True, nullable=False),
+    Field("category", allowed=(*PERCEPTION, *COGNITION), required=True, nullable=False),
+    Field("answer", allowed=("yes", "no"), normalise=yes_no, required=True, nullable=False),
+)
