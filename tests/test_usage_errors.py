@@ -48,3 +48,35 @@ def test_usage_error_is_one_line_and_exit_2(case, tmp_path):
 def test_underscore_option_names_the_dashed_one():
     proc = run_subprocess(*RUN, "--batch_size", "4", timeout=120)
     assert "--batch-size" in proc.stderr and proc.returncode == 2
+
+
+def _pope_copy_variants(tmp_path):
+    from helpers import write_pope_copy
+
+    good = write_pope_copy(tmp_path / "good", 3) / "pope" / "test-00000-of-00001.parquet"
+    data = good.read_bytes()
+    variants = {"random bytes": b"PAR1" + bytes(range(256)) * 4, "cut download": data[: len(data) // 2]}
+    for name, payload in variants.items():
+        folder = tmp_path / name.replace(" ", "-") / "pope"
+        folder.mkdir(parents=True)
+        (folder / "test-00000-of-00001.parquet").write_bytes(payload)
+        yield name, folder.parent, "parquet"
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    empty = tmp_path / "empty" / "pope"
+    empty.mkdir(parents=True)
+    table = pq.read_table(good)
+    pq.write_table(pa.Table.from_batches([], schema=table.schema), empty / "test-00000-of-00001.parquet")
+    yield "zero rows", empty.parent, "no rows"
+
+
+def test_corrupt_or_empty_data_dir_is_one_line(tmp_path):
+    for name, data_dir, expected in _pope_copy_variants(tmp_path):
+        out = tmp_path / f"out-{name}"
+        proc = run_subprocess(
+            "run", "--tasks", "pope", "--model", "janus-tiny", "--data-dir", data_dir, "--output", out, timeout=180
+        )
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and expected in lines[0], (name, proc.stderr)
+        assert "Traceback" not in proc.stderr and not out.exists()
