@@ -232,7 +232,9 @@ def report(
 ) -> None:
     """Leaderboard of runs beside the Janus-Pro report: self-contained HTML, markdown, long CSV."""
     from janus_eval.analyse.report import build_report
+    from janus_eval.core.files import check_writable
 
+    check_writable(output, "-o")  # before reading the runs
     for kind, path in build_report(runs, output, failure_limit=failures, gallery_limit=gallery).items():
         typer.echo(f"{kind:<5} {path}")
 
@@ -252,8 +254,10 @@ def compare(
 ) -> None:
     """Regression gate: paired bootstrap of NEW - BASELINE; exit 1 on a regression, 2 on unusable input."""
     from janus_eval.analyse.compare import compare as compare_runs
-    from janus_eval.core.files import atomic_write_text
+    from janus_eval.core.files import atomic_write_text, check_writable
 
+    if output is not None:
+        check_writable(output.parent)
     result = compare_runs(baseline, new, tolerance, tolerances, n_boot, seed, gate)
     text = result.markdown()
     typer.echo(text)

@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from janus_eval.analyse.paper import with_paper
 from janus_eval.core.errors import UsageError
+from janus_eval.core.files import check_writable
 from janus_eval.core.manifest import UNKNOWN_MODEL, Manifest, ModelInfo, TaskEntry
 from janus_eval.core.record import ERROR, SAMPLE_ID, Record
 from janus_eval.core.requests import Ask, Prepared
@@ -264,6 +265,7 @@ def run(
         workers=_data_workers(opts, device),
     )  # fmt: skip
     store = RunStore(Path(opts.output) / run_id)
+    check_writable(store.root)  # a new run, or the resume of a finished one: before any work
     manifest = store.read_manifest()
     judges = judges if judges is not None else Judges(demo=opts.demo)
     # Cheap checks and data first: bad input fails before a model is loaded.
@@ -385,6 +387,7 @@ def score_file(
     """Score a samples file into a new run folder; `scoring_overrides`: the command-line
     scorer settings, put into the task's config first (as `run` does)."""
     (task,) = with_command_line_settings([task], scoring_overrides)
+    check_writable(Path(output))  # before the scoring (judges can take long)
     records, table = score_samples_file(task, Path(path), judges)
     run_id = safe_name(run_id or f"score-{task.name}-{Path(path).stem.replace('.', '-')}", "run id")
     final = Path(output) / run_id
