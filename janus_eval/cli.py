@@ -37,17 +37,22 @@ JudgeApiKeyEnv = Annotated[
     typer.Option("--judge-api-key-env", help="Variable holding the judge's API key (default OPENAI_API_KEY)."),
 ]
 JudgeRuns = Annotated[Optional[int], typer.Option("--judge-runs", min=1, help="MM-Vet grading runs averaged.")]
+JUDGE_TIMEOUT_HELP = (
+    "Seconds the judge may take per request (default 60); a judge with no reply for 5 x that in a row stops "
+    "the command."
+)
 
 
 def make_judges(
     judge_model: Optional[str], judge_base_url: Optional[str], judge_api_key_env: Optional[str],
-    judge_runs: Optional[int], demo: bool = False,
+    judge_runs: Optional[int], demo: bool = False, judge_timeout: Optional[float] = None,
 ):  # fmt: skip
     from janus_eval.score.judges import Judges, make_llm_judge
 
     return Judges(
-        llm=make_llm_judge(judge_model, judge_base_url, judge_api_key_env), demo=demo, llm_runs=judge_runs
-    )
+        llm=make_llm_judge(judge_model, judge_base_url, judge_api_key_env, timeout=judge_timeout), demo=demo,
+        llm_runs=judge_runs,
+    )  # fmt: skip
 
 
 def scoring_overrides(
@@ -118,6 +123,17 @@ def check_temperature(value: Optional[float]) -> Optional[float]:
     return value
 
 
+def check_timeout(value: Optional[float]) -> Optional[float]:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter(f"{value} is not a number of seconds > 0")
+    return value
+
+
+JudgeTimeout = Annotated[
+    Optional[float], typer.Option("--judge-timeout", callback=check_timeout, help=JUDGE_TIMEOUT_HELP)
+]
+
+
 @app.command()
 def run(
     tasks: str = typer.Option(..., "--tasks", help="Comma-separated task names or groups (see `list tasks`)."),
@@ -149,6 +165,7 @@ def run(
     judge_base_url: JudgeBaseUrl = None,
     judge_api_key_env: JudgeApiKeyEnv = None,
     judge_runs: JudgeRuns = None,
+    judge_timeout: JudgeTimeout = None,
     cfg: Optional[float] = typer.Option(
         None, "--cfg", callback=check_finite, help="Generation: CFG weight (official default 5)."
     ),
@@ -171,7 +188,7 @@ def run(
     from janus_eval.solve.generation import with_generation_overrides
     from janus_eval.tasks.registry import resolve_tasks
 
-    judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, demo)
+    judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, demo, judge_timeout)
     task_list, skipped = tasks_with_judges(tasks, resolve_tasks(tasks, protocol), judges)
     for note in skipped:
         typer.echo(note, err=True)
@@ -205,6 +222,7 @@ def score(
     judge_base_url: JudgeBaseUrl = None,
     judge_api_key_env: JudgeApiKeyEnv = None,
     judge_runs: JudgeRuns = None,
+    judge_timeout: JudgeTimeout = None,
     dpg_csv: DpgCsv = None,
     vqa_model: VqaModel = None,
     official_quirks: OfficialQuirks = False,
@@ -215,7 +233,7 @@ def score(
     from janus_eval.runner import score_file, tasks_with_judges
     from janus_eval.tasks.registry import load_task
 
-    judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs)
+    judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, judge_timeout=judge_timeout)
     task_list, _ = tasks_with_judges(task, [load_task(task, protocol)], judges)
     overrides = scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir)
     store = score_file(task_list[0], samples, output, run_id, model, judges, scoring_overrides=overrides)
