@@ -62,3 +62,30 @@ def check_writable(folder: Path, option: str = "--output") -> None:
             raise UsageError(
                 f"{option} {folder}: the folder {d} is read-only; make it writable or give another {option}"
             )
+
+
+# A CSV cell a spreadsheet would run as a formula (OWASP, "CSV Injection"): text starting with one
+# of these gets a leading `'`; so does text starting with `'`, so `from_csv_cell` undoes it exactly.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def to_csv_cell(value):
+    """A text cell made safe for a spreadsheet; numbers and everything else unchanged."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def from_csv_cell(value):
+    """The text `to_csv_cell` was given."""
+    return value[1:] if isinstance(value, str) and value.startswith("'") else value
+
+
+def csv_text(frame) -> str:
+    """`frame` (a pandas DataFrame) as CSV text, every text cell through `to_csv_cell`: each CSV
+    the harness writes from model or dataset text goes through here."""
+    from pandas.api.types import is_numeric_dtype
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if not is_numeric_dtype(safe[column]):  # text: object or pandas' string dtype
+            safe[column] = safe[column].map(to_csv_cell)
+    return safe.to_csv(index=False)

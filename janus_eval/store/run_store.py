@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator
 import pandas as pd
 
 from janus_eval.core.errors import UsageError
-from janus_eval.core.files import atomic_write_text
+from janus_eval.core.files import atomic_write_text, csv_text, from_csv_cell
 from janus_eval.core.manifest import Manifest
 from janus_eval.core.record import IMAGES, SAMPLE_ID, Record, as_dict
 
@@ -160,14 +160,18 @@ class RunStore:
     # --- scores ---------------------------------------------------------
     def write_scores(self, scores: pd.DataFrame) -> None:
         scores = scores[SCORE_COLUMNS]
-        atomic_write_text(self.root / "scores.csv", scores.to_csv(index=False))
+        atomic_write_text(self.root / "scores.csv", csv_text(scores))  # formula-like text neutralised
         scores.to_parquet(self.root / "scores.parquet", index=False)
 
     def read_scores(self) -> pd.DataFrame:
         path = self.root / "scores.csv"
         if not path.exists():
             raise UsageError(f"{self.root} has no scores.csv: run `janus-eval score` or finish the run first")
-        return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"subset": str}).fillna({"subset": ""})
+        scores = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"subset": str}).fillna({"subset": ""})
+        for column in scores.columns:
+            if not pd.api.types.is_numeric_dtype(scores[column]):
+                scores[column] = scores[column].map(from_csv_cell)
+        return scores
 
     def tasks(self) -> list[str]:
         return sorted(p.parent.name for p in self.root.glob("*/samples.jsonl"))
