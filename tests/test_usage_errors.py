@@ -80,3 +80,19 @@ def test_corrupt_or_empty_data_dir_is_one_line(tmp_path):
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 2 and len(lines) == 1 and expected in lines[0], (name, proc.stderr)
         assert "Traceback" not in proc.stderr and not out.exists()
+
+
+def test_pickle_weights_beside_a_decoy_safetensors_is_one_line(tmp_path):
+    from janus_eval.solve.models.tiny import tiny_path
+
+    folder = tmp_path / "decoy"
+    folder.mkdir()
+    for f in tiny_path().iterdir():
+        if f.suffix != ".safetensors":
+            (folder / f.name).write_bytes(f.read_bytes())
+    (folder / "pytorch_model.bin").write_bytes(b"not loaded")
+    (folder / "adapter.safetensors").write_bytes(b"decoy")
+    proc = run_subprocess("run", "--tasks", "pope", "--model", folder, "--demo", "--output", tmp_path / "o", timeout=180)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert "--allow-pickle" in lines[0] and "adapter.safetensors" in lines[0] and "model.safetensors" in lines[0]
