@@ -183,3 +183,30 @@ def test_fuzz_samples_contract(tmp_path, task):
         # a new row only from an allowed value of a grouping field (a split, a category, a dimension)
         assert all(str(subset) in {str(value), "", *map(str, spec.allowed or ())} or task in ("seedbench", "mmmu")
                    for _, subset in new_keys), (task, field, value, new_keys)  # fmt: skip
+
+
+def test_fuzz_mmvet_contract():
+    """MM-Vet needs a judge to score, so its contract is fuzzed on its own: a line is accepted
+    only with the types and capabilities the grader reads, and checking never raises."""
+    from janus_eval.score.contract import check_row
+
+    fields, check = get_sample_contract("mmvet")
+    spec = {f.name: f for f in (*fields, *COMMON)}
+    good = {"question_id": "v1", "question": "q", "answer": "a", "capability": "rec,ocr", "prediction": "p"}
+    rng = random.Random("issue-16-mmvet")
+    for _ in range(300):
+        row = dict(good)
+        field = rng.choice([*good, "extra_field"])
+        value = rng.choice([*JUNK, "rec", "math,spat", ["ocr", "know"], "gen,telepathy"])
+        if rng.random() < 0.2:
+            row.pop(field, None)
+        else:
+            row[field] = value
+        problem = check_row(row, fields, check)
+        if problem is None and field in spec and field in row:
+            value = row[field]
+            assert value is None and spec[field].nullable or (
+                isinstance(value, spec[field].kinds) and not isinstance(value, bool)
+                and not (isinstance(value, float) and not math.isfinite(value))
+            ), (field, value)  # fmt: skip
+        assert problem is None or "\n" not in problem
