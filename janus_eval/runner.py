@@ -299,6 +299,7 @@ def run(
             n_samples=len(data[task.name].samples), limit=opts.limit,
         )  # fmt: skip
     if world.main:
+        store.remove_partial_writes()  # left by a write that failed (disk full) or was killed
         store.write_manifest(manifest)
 
     for task in tasks:

@@ -86,3 +86,16 @@ def test_resume_score_and_report_into_read_only_folders(tmp_path, finished_run):
         report_dir.chmod(0o755)
     assert snapshot(results) == before  # the finished run untouched
     assert os.access(samples, os.R_OK)
+
+
+def test_resume_removes_a_failed_writes_temp_file(tmp_path, cli, finished_run):
+    samples = finished_run / "pope" / "samples.jsonl"
+    before = samples.read_bytes()
+    stale = finished_run / "pope" / ".samples.jsonl.k2j3h4.part"
+    stale.write_bytes(before[: len(before) // 2])  # what a full disk leaves mid-write
+    code, out, err = cli(
+        "run", "--tasks", "pope", "--model", "janus-tiny", "--demo", "--limit", "2", "--output", finished_run.parent,
+        "--run-id", "done", "--no-progress",
+    )  # fmt: skip
+    assert code == 0, err
+    assert not stale.exists() and samples.read_bytes() == before

@@ -67,6 +67,17 @@ class RunStore:
     def __init__(self, root: Path):
         self.root = Path(root)
 
+    def remove_partial_writes(self) -> list[Path]:
+        """Delete the temporary files of atomic writes that never finished (a full disk, a kill:
+        `.samples.jsonl.XXXX.part` beside its target); the records they would have replaced are
+        whole. Called by the one process that owns the run, before it writes."""
+        removed = []
+        for path in sorted(self.root.rglob(".*.part")) if self.root.is_dir() else []:
+            if path.is_file() and not path.is_symlink():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
+
     # --- manifest -------------------------------------------------------
     @property
     def manifest_path(self) -> Path:
