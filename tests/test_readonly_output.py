@@ -99,3 +99,13 @@ def test_resume_removes_a_failed_writes_temp_file(tmp_path, cli, finished_run):
     )  # fmt: skip
     assert code == 0, err
     assert not stale.exists() and samples.read_bytes() == before
+
+
+def test_compare_output_into_a_read_only_folder(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(RO)
+    try:
+        one_line(run_subprocess("compare", "a", "b", "--output", ro / "compare.md", timeout=120), ro)
+    finally:
+        ro.chmod(0o755)
