@@ -23,9 +23,9 @@ app = typer.Typer(
 def summary(scores: pd.DataFrame) -> str:
     """The overall rows of a score table, and every row compared with the paper (POPE's is the
     random split's F1); every variant is in scores.csv."""
-    rows = scores[(scores["subset"].fillna("") == "") | scores["paper"].notna()]
-    cols = ["task", "metric", "subset", "value", "n", "paper", "delta"]
-    return rows[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-")
+    from janus_eval.analyse.verdicts import terminal_table, verdict_line  # each value with its 95% interval
+
+    return "\n".join(filter(None, [terminal_table(scores), verdict_line(scores)]))
 
 
 JUDGE_HELP = "OpenAI-compatible chat model that grades MM-Vet and matches MMBench answers."
@@ -89,6 +89,8 @@ DpgCsv = Annotated[Optional[Path], typer.Option("--dpg-csv", help=DPG_CSV_HELP)]
 VqaModel = Annotated[Optional[str], typer.Option("--vqa-model", help=VQA_HELP)]
 OfficialQuirks = Annotated[bool, typer.Option("--official-quirks", help=QUIRKS_HELP)]
 GenevalDir = Annotated[Optional[Path], typer.Option("--geneval-dir", help=GENEVAL_DIR_HELP)]
+# the intervals' options (analyse/intervals.py), shared by `run`, `score` and `report`
+NBoot = Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples of each 95% interval (at least 100).")]
 
 
 DTYPES = ("bfloat16", "float16", "float32")
@@ -180,13 +182,18 @@ def run(
     official_quirks: OfficialQuirks = False,
     geneval_dir: GenevalDir = None,
     protocol: Protocol = "janus-pro",
+    n_boot: NBoot = 1000,
+    boot_seed: int = typer.Option(0, "--boot-seed", help="Seed of the intervals' bootstrap (--seed: the run's)."),
 ) -> None:
     """Evaluate a model on tasks; writes OUTPUT/RUN_ID/ and prints the scores."""
+    from janus_eval.analyse.intervals import check_n_boot
     from janus_eval.core.spec import RunSpec
     from janus_eval.runner import run as run_tasks
     from janus_eval.runner import tasks_with_judges
     from janus_eval.solve.generation import with_generation_overrides
     from janus_eval.tasks.registry import resolve_tasks
+
+    check_n_boot(n_boot)  # before any model work
 
     judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, demo, judge_timeout)
     task_list, skipped = tasks_with_judges(tasks, resolve_tasks(tasks, protocol), judges)
@@ -205,7 +212,9 @@ def run(
     store = run_tasks(task_list, spec, judges, scoring_overrides=overrides)
     if int(os.environ.get("RANK", "0")) != 0:
         return  # torchrun: rank 0 reports
-    typer.echo(summary(store.read_scores()))
+    from janus_eval.analyse.intervals import run_scores
+
+    typer.echo(summary(run_scores(store.root, n_boot, boot_seed)))
     if demo:
         typer.echo("demo: shipped sample sets and random-weight judges; these numbers test the pipeline, not a model")
     typer.echo(f"run folder: {store.root}  (every variant: {store.root / 'scores.csv'})")
@@ -228,16 +237,23 @@ def score(
     official_quirks: OfficialQuirks = False,
     geneval_dir: GenevalDir = None,
     protocol: Protocol = "janus-pro",
+    n_boot: NBoot = 1000,
+    seed: int = typer.Option(0, "--seed", help="Seed of the intervals' bootstrap."),
 ) -> None:
     """Score saved or external predictions into a run folder, as `run` would."""
+    from janus_eval.analyse.intervals import check_n_boot
     from janus_eval.runner import score_file, tasks_with_judges
     from janus_eval.tasks.registry import load_task
+
+    check_n_boot(n_boot)
 
     judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, judge_timeout=judge_timeout)
     task_list, _ = tasks_with_judges(task, [load_task(task, protocol)], judges)
     overrides = scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir)
     store = score_file(task_list[0], samples, output, run_id, model, judges, scoring_overrides=overrides)
-    typer.echo(summary(store.read_scores()))
+    from janus_eval.analyse.intervals import run_scores
+
+    typer.echo(summary(run_scores(store.root, n_boot, seed)))
     typer.echo(f"run folder: {store.root}")
 
 
@@ -247,13 +263,18 @@ def report(
     output: Path = typer.Option(Path("report"), "-o", "--output", help="Folder for leaderboard.html/.md/.csv."),
     failures: int = typer.Option(50, "--failures", min=0, help="Wrong answers shown per run and task (HTML)."),
     gallery: int = typer.Option(24, "--gallery", min=0, help="Generated samples shown per run and task."),
+    n_boot: NBoot = 1000,
+    seed: int = typer.Option(0, "--seed", help="Seed of the intervals' bootstrap."),
 ) -> None:
     """Leaderboard of runs beside the Janus-Pro report: self-contained HTML, markdown, long CSV."""
+    from janus_eval.analyse.intervals import check_n_boot
     from janus_eval.analyse.report import build_report
     from janus_eval.core.files import check_writable
 
+    check_n_boot(n_boot)
     check_writable(output, "-o")  # before reading the runs
-    for kind, path in build_report(runs, output, failure_limit=failures, gallery_limit=gallery).items():
+    built = build_report(runs, output, failure_limit=failures, gallery_limit=gallery, n_boot=n_boot, seed=seed)
+    for kind, path in built.items():
         typer.echo(f"{kind:<5} {path}")
 
 

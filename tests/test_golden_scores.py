@@ -49,7 +49,9 @@ def test_pope_golden_through_score(cli, tmp_path):
     assert (run / "scores.parquet").exists()
     assert "f1_mean" in out
     lines = [line.split() for line in out.splitlines()]
-    assert ["pope", "f1", "random", "87.14", "2910", "87.40", "-0.26"] in lines  # the headline beside the paper
+    # the headline beside the paper, with its 95% interval and the verdict against the paper's number
+    assert ["pope", "f1", "random", "87.14", "[85.8,", "88.5]", "2910", "87.40", "-0.26", "consistent"] in lines
+    assert "1 of 1 headline consistent with the report" in out
 
 
 def test_mme_golden_through_score(cli, tmp_path):

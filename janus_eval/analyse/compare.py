@@ -20,30 +20,32 @@ with a direction); see `tolerances.py` for the directions and the YAML overrides
 
 from __future__ import annotations
 
-import sys
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from janus_eval.analyse.markup import md_cell
+from janus_eval.analyse.resampling import (
+    CHUNK,
+    STORED,
+    Batch,
+    Key,
+    draw_counts,
+    method,
+    per_resample,
+    read_frame,
+    stored_mean,
+)
 from janus_eval.analyse.tolerances import HIGHER, LOWER, NEVER_GATED, Tolerances, direction, load_tolerances
 from janus_eval.core.errors import UsageError
-from janus_eval.core.record import SAMPLE_ID, SCORE, SCORER_KEYS, record_id
-from janus_eval.store.run_info import RunInfo, TaskInfo, load_run
-from janus_eval.tasks.registry import get_scorer
+from janus_eval.store.run_info import RunInfo, load_run
 
 GATED_BY_DEFAULT = {"errors"}  # beside each task's headline: a rise in samples the model could not be asked
 BETTER = {HIGHER: "higher", LOWER: "lower"}  # the `better` column; "" for neutral metrics
-STORED = ("sample_score_mean", "")  # the stand-in metric of judge tasks without a fast path
-CHUNK = 200  # resamples drawn and scored per block (bounds memory: CHUNK x n counts)
-
-Key = tuple[str, str]
-Batch = Callable[[pd.DataFrame, dict, np.ndarray], dict[Key, np.ndarray]]
+__all__ = ["CHUNK", "STORED", "Batch", "Comparison", "TaskComparison", "compare", "render_markdown"]
 
 
 @dataclass
@@ -80,96 +82,12 @@ class Comparison:
         return render_markdown(self)
 
 
-# --- records -----------------------------------------------------------------------
-def _frame(info: RunInfo, task: str) -> pd.DataFrame:
-    records = info.store.read_records(task)
-    by_id: dict[str, dict[str, Any]] = {}
-    for n, rec in enumerate(records, start=1):
-        sid = record_id(rec)
-        if sid is None:
-            raise UsageError(f"{info.store.samples_path(task)}:{n}: record has no sample_id; rescore the run")
-        by_id[sid] = rec  # a repeated id (a resumed run) keeps its last record
-    frame = pd.DataFrame.from_records(list(by_id.values())).drop(columns=list(SCORER_KEYS), errors="ignore")
-    if "error" not in frame:
-        frame["error"] = None
-    frame["error"] = frame["error"].astype(object).where(frame["error"].notna(), None)
-    frame.index = pd.Index(list(by_id), name=SAMPLE_ID)
-    stored = pd.Series([r.get(SCORE) for r in by_id.values()], index=frame.index, dtype=float)
-    frame.attrs["stored_score"] = stored
-    return frame
-
-
-def _counts(n: int, n_boot: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Resample multiplicities: block k holds counts[b, i] = times record i is drawn in resample b."""
-    blocks = []
-    for start in range(0, n_boot, CHUNK):
-        b = min(CHUNK, n_boot - start)
-        draws = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
-        blocks.append(np.bincount(draws.ravel(), minlength=b * n).reshape(b, n).astype(np.int32))
-    return blocks
-
-
-def _per_resample(score) -> Batch:
-    """Any scorer: one call per resample (exact, slower)."""
-
-    def run(frame: pd.DataFrame, settings: dict, counts: np.ndarray) -> dict[Key, np.ndarray]:
-        out: dict[Key, np.ndarray] = {}
-        positions = np.arange(len(frame))
-        for b, row in enumerate(counts):
-            table = score(frame.iloc[np.repeat(positions, row)].reset_index(drop=True), settings, None).table
-            for metric, subset, value in zip(table["metric"], table["subset"].fillna(""), table["value"]):
-                out.setdefault((str(metric), str(subset)), np.full(len(counts), np.nan))[b] = value
-        return out
-
-    return run
-
-
-def _stored_mean(frame: pd.DataFrame, settings: dict, counts: np.ndarray) -> dict[Key, np.ndarray]:
-    score = frame.attrs["stored_score"].to_numpy(dtype=float)
-    have = ~np.isnan(score)
-    w = counts.astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = 100 * (w @ np.where(have, score, 0.0)) / (w @ have.astype(float))
-    return {STORED: value, ("errors", ""): w @ frame["error"].notna().to_numpy(dtype=float)}
-
-
-def _method(task: TaskInfo) -> tuple[str, Batch, Callable[[pd.DataFrame, dict], dict[Key, float]]]:
-    """How to score a task's records: (method name, batch scorer, full-set scorer)."""
-    needs_judge = task.requires_judge or task.kind == "generation"
-    try:
-        score = get_scorer(task.scorer)
-    except (ModuleNotFoundError, UsageError) as exc:  # a scorer this install does not have
-        if not needs_judge:
-            raise UsageError(
-                f"task {task.name}: its scorer '{task.scorer}' cannot be imported ({exc})"
-            ) from exc
-        score = None
-    hook = getattr(sys.modules[score.__module__], "bootstrap", None) if score is not None else None
-
-    def full(frame: pd.DataFrame, settings: dict) -> dict[Key, float]:
-        if needs_judge:  # the stored verdicts, through the fast path when the scorer has one
-            batch = hook if hook is not None else _stored_mean
-            return {
-                k: float(v[0]) for k, v in batch(frame, settings, np.ones((1, len(frame)), np.int32)).items()
-            }
-        if score is None:  # a judge task without its scorer: handled above
-            raise UsageError(f"task {task.name}: its scorer '{task.scorer}' cannot be imported")
-        try:
-            table = score(frame.reset_index(drop=True), settings, None).table
-        except KeyError as exc:
-            raise UsageError(
-                f"task {task.name}: the records have no column {exc}, which its scorer needs"
-            ) from exc
-        return {
-            (str(m), str(s)): float(v)
-            for m, s, v in zip(table["metric"], table["subset"].fillna(""), table["value"])
-        }
-
-    if hook is not None:
-        return "fast path", hook, full
-    if needs_judge:
-        return "stored per-sample scores", _stored_mean, full
-    return "scorer per resample", _per_resample(score), full
+# --- records and resamples: the machinery `intervals` shares (analyse/resampling.py) ------
+_frame = read_frame
+_counts = draw_counts
+_per_resample = per_resample
+_stored_mean = stored_mean
+_method = method
 
 
 # --- the comparison ----------------------------------------------------------------------

@@ -84,9 +84,12 @@ def build_report(
     failure_limit: int = 50,
     gallery_limit: int = 24,
     paper: pd.DataFrame | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
 ) -> dict[str, Path]:
-    """Write the leaderboard of `run_dirs` into `out_dir`; returns the paths written by kind."""
-    board = collect([Path(p) for p in run_dirs], paper)
+    """Write the leaderboard of `run_dirs` into `out_dir`; returns the paths written by kind.
+    Every value gets its 95% interval (`n_boot` resamples, `seed`) from the runs' stored records."""
+    board = collect([Path(p) for p in run_dirs], paper, n_boot, seed)
     data = gather(board, failure_limit, gallery_limit)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

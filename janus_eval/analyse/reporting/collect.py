@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from janus_eval.analyse.intervals import N_BOOT, SEED, verdict, with_intervals
 from janus_eval.analyse.paper import paper_model, paper_table
 from janus_eval.core.errors import UsageError
 from janus_eval.store.run_info import RunInfo, load_run
@@ -16,7 +17,7 @@ Key = tuple[str, str]  # (metric, subset)
 
 LONG_COLUMNS = [
     "source", "run", "model", "fingerprint", "date", "task", "metric", "subset",
-    "value", "n", "paper", "delta", "headline",
+    "value", "n", "paper", "delta", "headline", "ci_low", "ci_high", "ci_method", "verdict",
 ]  # fmt: skip
 
 
@@ -39,6 +40,13 @@ class RunResult:
         if self.paper_model is None:
             return float("nan")
         return paper_value(paper, self.paper_model, task, key)
+
+    def interval(self, task: str, key: Key) -> tuple[float, float]:
+        """The value's 95% interval (NaN, NaN without one)."""
+        row = self._row(task, key)
+        if not len(row) or "ci_low" not in row:
+            return float("nan"), float("nan")
+        return float(row["ci_low"].iloc[0]), float(row["ci_high"].iloc[0])
 
     def _row(self, task: str, key: Key) -> pd.DataFrame:
         s = self.scores
@@ -71,6 +79,8 @@ class Board:
                     "fingerprint": run.info.fingerprint or "", "date": run.info.date, "task": r.task,
                     "metric": r.metric, "subset": r.subset, "value": r.value, "n": r.n, "paper": ref,
                     "delta": r.value - ref, "headline": self.headline.get(r.task) == (r.metric, r.subset),
+                    "ci_low": r.ci_low, "ci_high": r.ci_high, "ci_method": r.ci_method,
+                    "verdict": verdict(ref, r.ci_low, r.ci_high),
                 })  # fmt: skip
         for r in self.paper.itertuples():
             rows.append({
@@ -94,7 +104,9 @@ def _keys(scores: pd.DataFrame, task: str) -> list[Key]:
     return list(zip(s["metric"], s["subset"]))
 
 
-def _scores(info: RunInfo) -> pd.DataFrame:
+def _scores(info: RunInfo, n_boot: int = N_BOOT, seed: int = SEED) -> pd.DataFrame:
+    """A run's scores with their 95% intervals, computed afresh from its stored records (so runs
+    scored before intervals existed gain them)."""
     scores = info.store.read_scores()
     for col in ("paper", "delta", "n"):
         if col not in scores:
@@ -102,10 +114,12 @@ def _scores(info: RunInfo) -> pd.DataFrame:
     scores["subset"] = scores["subset"].fillna("").astype(str)
     scores["metric"] = scores["metric"].astype(str)
     scores["task"] = scores["task"].astype(str)
-    return scores
+    return with_intervals(info, scores, n_boot, seed)[0]
 
 
-def collect(run_dirs: list[Path], paper: pd.DataFrame | None = None) -> Board:
+def collect(
+    run_dirs: list[Path], paper: pd.DataFrame | None = None, n_boot: int = N_BOOT, seed: int = SEED
+) -> Board:
     if not run_dirs:
         raise UsageError("give at least one run folder: janus-eval report RUN_DIR... -o DIR")
     paper = (paper_table() if paper is None else paper).copy()
@@ -117,7 +131,8 @@ def collect(run_dirs: list[Path], paper: pd.DataFrame | None = None) -> Board:
         info = load_run(Path(path))
         seen[info.run_id] = seen.get(info.run_id, 0) + 1
         label = info.run_id if seen[info.run_id] == 1 else f"{info.run_id} #{seen[info.run_id]}"
-        runs.append(RunResult(info, label, _scores(info), None if info.demo else paper_model(info.model, paper_models)))
+        scores = _scores(info, n_boot, seed)
+        runs.append(RunResult(info, label, scores, None if info.demo else paper_model(info.model, paper_models)))
 
     order = list(dict.fromkeys(paper["task"]))  # the report's order, then the others by name
     present = {t for run in runs for t in run.scores["task"]}

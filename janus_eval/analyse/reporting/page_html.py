@@ -13,7 +13,7 @@ from typing import Any
 from janus_eval.analyse.markup import html_text as e
 from janus_eval.analyse.reporting.document import ReportData, Section
 from janus_eval.analyse.reporting.samples import Failure, FailureSet, Gallery
-from janus_eval.analyse.reporting.tables import Cell, Table, key_label
+from janus_eval.analyse.reporting.tables import INTERVAL_NOTE, Cell, Table, key_label
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 CSS = """
@@ -175,6 +175,7 @@ def render_html(data: ReportData) -> str:
         f'<p class="meta">generated {e(data.generated)} · {len(data.board.runs)} run(s) · '
         "deltas: run − the Janus-Pro report's value for the same model "
         '(<span class="up">green ≥ 0</span>, <span class="down">red &lt; 0</span>)</p>'
+        f'<p class="meta">{e(INTERVAL_NOTE)}</p>'
         f"{notes}<nav>{nav}</nav>"
         f'<h2 id="leaderboard">Leaderboard</h2>{table(data.leaderboard)}'
         f'<h2 id="runs">Runs</h2>{table(data.runs)}'

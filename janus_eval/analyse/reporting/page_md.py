@@ -10,7 +10,7 @@ from __future__ import annotations
 from janus_eval.analyse.markup import md_cell as m
 from janus_eval.analyse.reporting.document import ReportData, Section
 from janus_eval.analyse.reporting.samples import FailureSet, Gallery
-from janus_eval.analyse.reporting.tables import Table, key_label
+from janus_eval.analyse.reporting.tables import INTERVAL_NOTE, Table, key_label
 
 MD_FAILURES = 10  # per run and task
 
@@ -89,7 +89,8 @@ def render_markdown(data: ReportData) -> str:
         "",
         (
             f"Generated {m(data.generated)} from {len(data.board.runs)} run(s). Deltas (▲/▼) are run − the "
-            "Janus-Pro report's value for the same model; the report's own rows are in italics."
+            "Janus-Pro report's value for the same model; the report's own rows are in italics. "
+            + INTERVAL_NOTE
         ),
         "",
     ]

@@ -65,6 +65,15 @@ class Entry:
             return self.run.value(task, key)
         return paper_value(board.paper, self.paper_model or "", task, key)
 
+    def error(self, task: str, key, value: float) -> tuple[float, float]:
+        """The distances from the value down and up to its 95% interval (0, 0 without one: a paper row)."""
+        if self.run is None or math.isnan(value):
+            return 0.0, 0.0
+        low, high = self.run.interval(task, key)
+        if math.isnan(low) or math.isnan(high):
+            return 0.0, 0.0
+        return max(value - low, 0.0), max(high - value, 0.0)
+
 
 def _entries(board: Board) -> list[Entry]:
     """The paper rows, then the runs, in display order."""
@@ -75,11 +84,12 @@ def _entries(board: Board) -> list[Entry]:
 
 def headline_plot(board: Board, task: str) -> Plot | None:
     key = board.headline[task]
-    bars = []
+    bars, errors = [], []
     for entry in _entries(board):
         value = entry.value(board, task, key)
         if not math.isnan(value):
             bars.append((entry.label, entry.colour, value, entry.run is None))
+            errors.append(entry.error(task, key, value))
     if not bars or all(is_paper for *_, is_paper in bars):
         return None
     fig = _figure(0.9 + 0.38 * len(bars))
@@ -87,12 +97,16 @@ def headline_plot(board: Board, task: str) -> Plot | None:
     ys = range(len(bars))
     ax.barh(list(ys), [b[2] for b in bars], color=[b[1] for b in bars],
             hatch=None, edgecolor=["#555555" if b[3] else "none" for b in bars])  # fmt: skip
-    for y, b in zip(ys, bars):
-        ax.text(b[2], y, f" {b[2]:.2f}", va="center", fontsize=8)
+    runs = [k for k, b in enumerate(bars) if not b[3] and sum(errors[k]) > 0]  # each run's 95% interval
+    if runs:
+        ax.errorbar([bars[k][2] for k in runs], runs, xerr=[[errors[k][0] for k in runs], [errors[k][1] for k in runs]],
+                    fmt="none", ecolor="#222222", elinewidth=1.2, capsize=4)  # fmt: skip
+    for y, b, e in zip(ys, bars, errors):
+        ax.text(b[2] + e[1], y, f" {b[2]:.2f}", va="center", fontsize=8)
     ax.set_yticks(list(ys), [_label(b[0]) for b in bars], fontsize=8)
     ax.invert_yaxis()
     metric = key[0] + (f"/{key[1]}" if key[1] else "")
-    ax.set_title(_label(f"{task}: {metric} (runs vs the Janus-Pro report)"), fontsize=10)
+    ax.set_title(_label(f"{task}: {metric} (runs with 95% intervals vs the Janus-Pro report)"), fontsize=10)
     ax.margins(x=0.15)
     ax.grid(axis="x", alpha=0.3)
     return Plot(f"{task}: {metric}", _png(fig))
@@ -135,14 +149,16 @@ def breakdown_plot(board: Board, task: str) -> Plot | None:
     for entry in _entries(board):
         values = [entry.value(board, task, (metric, s)) for s in subsets]
         if not all(math.isnan(v) for v in values):
-            series.append((entry.label, entry.colour, values, entry.run is None))
+            series.append((entry.label, entry.colour, values, entry.run is None, entry))
     height = max(2.5, 0.6 + len(subsets) * (0.12 + 0.16 * len(series)))
     fig = _figure(height)
     ax = fig.add_subplot()
     width = 0.8 / len(series)
-    for k, (label, colour, values, is_paper) in enumerate(series):
+    for k, (label, colour, values, is_paper, entry) in enumerate(series):
         ys = [i + (k - (len(series) - 1) / 2) * width for i in range(len(subsets))]
+        errs = [entry.error(task, (metric, s), v) for s, v in zip(subsets, values)]
         ax.barh(ys, [0 if math.isnan(v) else v for v in values], height=width, color=colour, label=_label(label),
+                xerr=[[e[0] for e in errs], [e[1] for e in errs]], error_kw={"elinewidth": 0.8, "ecolor": "#222222"},
                 edgecolor="#555555" if is_paper else "none")  # fmt: skip
     ax.set_yticks(list(range(len(subsets))), [_label(s) for s in subsets], fontsize=8)
     ax.invert_yaxis()

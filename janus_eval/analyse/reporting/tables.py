@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from janus_eval.analyse.reporting.collect import Board, Key, paper_value
+from janus_eval.analyse.intervals import verdict
+from janus_eval.analyse.reporting.collect import Board, Key, RunResult, paper_value
 
 
 @dataclass
@@ -28,6 +29,26 @@ def fmt(value: float | None, metric: str = "") -> str:
     if metric in ("errors", "n"):
         return f"{value:.0f}"
     return f"{value:.2f}"
+
+
+INTERVAL_NOTE = (
+    "Each run's value carries its 95% percentile-bootstrap interval over the benchmark's own units "
+    "(questions; MME images; MMBench questions with their rotations; GenEval and DPG-Bench prompts) and, "
+    "where the report has a number, its verdict: consistent (the report's number lies inside), below or above. "
+    "The interval is the run's sampling noise only: not the report's (unknown), nor a difference of protocol."
+)
+
+
+def with_ci(run: RunResult, board: Board, task: str, key: Key, value: float, verdicts: bool = True) -> str:
+    """A run's value with its 95% interval, `87.14 [85.8, 88.5]`, and its verdict against the paper
+    (`consistent`, `below`, `above`) where the paper has a number for it."""
+    text = fmt(value, key[0])
+    low, high = run.interval(task, key)
+    if math.isnan(value) or math.isnan(low) or math.isnan(high):
+        return text
+    text += f" [{low:.1f}, {high:.1f}]"
+    said = verdict(run.reference(task, key, board.paper), low, high) if verdicts else ""
+    return text + (f" {said}" if said else "")
 
 
 def key_label(key: Key) -> str:
@@ -53,7 +74,8 @@ def leaderboard(board: Board) -> Table:
         for task in board.tasks:
             key = board.headline[task]
             value = run.value(task, key)
-            cells.append(Cell(fmt(value, key[0]), _delta(value, run.reference(task, key, board.paper)), True))
+            text = with_ci(run, board, task, key, value)
+            cells.append(Cell(text, _delta(value, run.reference(task, key, board.paper)), True))
         rows.append(cells)
     paper_rows = set()
     for model in board.paper_models:
@@ -82,7 +104,8 @@ def detail(board: Board, task: str) -> Table:
         cells = [Cell(key[0]), Cell(key[1])]
         for run in having:
             value = run.value(task, key)
-            cells.append(Cell(fmt(value, key[0]), _delta(value, run.reference(task, key, board.paper)), True))
+            text = with_ci(run, board, task, key, value)
+            cells.append(Cell(text, _delta(value, run.reference(task, key, board.paper)), True))
         cells += [Cell(fmt(paper_value(board.paper, m, task, key)), None, True) for m in models]
         rows.append(cells)
     return Table(header, rows)

@@ -225,6 +225,14 @@ def bootstrap(
     return values_of(measure(records, *_parse(records, settings or {}, None), counts))
 
 
+RESAMPLE_UNIT = "question"
+
+
+def resample_units(records: pd.DataFrame) -> np.ndarray:
+    """The bootstrap's unit (intervals): a question with all its rotations (`index` % 1,000,000)."""
+    return (question_index(records["index"]) % ROTATION).to_numpy()
+
+
 # --- the samples contract (score/contract.py): what this scorer reads from a samples file ---
 SAMPLE_FIELDS = (
     id_field("index"),  # a whole number (question_index says so, naming the column)

@@ -124,6 +124,14 @@ def bootstrap(
     return values_of(measure(records, _correct(records)[1].to_numpy(), counts))
 
 
+RESAMPLE_UNIT = "image"
+
+
+def resample_units(records: pd.DataFrame) -> np.ndarray:
+    """The bootstrap's unit (intervals): an image, so both its questions are drawn together and acc+ holds."""
+    return records["question_id"].astype(str).to_numpy()
+
+
 # --- the samples contract (score/contract.py): what this scorer reads from a samples file ---
 SAMPLE_FIELDS = (
     id_field("question_id"),

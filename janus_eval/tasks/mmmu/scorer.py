@@ -278,12 +278,12 @@ def _pick_order(records: pd.DataFrame, read: _Read) -> list[int]:
     return [position[i] for i in _official_order(records) if read.picks[position[i]]]
 
 
-def _draws(records: pd.DataFrame, read: _Read, seed: int, copies: np.ndarray):
+def _draws(records: pd.DataFrame, read: _Read, seed: int, copies: np.ndarray, order: list[int] | None = None):
     """The random picks, (position, letter) in the order the official run draws them: the
     records in the official order, each one's `copies` side by side (as `score` meets them on
     a resampled frame), from a fresh `random.Random(seed)`."""
     rng = random.Random(seed)
-    for k in _pick_order(records, read):
+    for k in _pick_order(records, read) if order is None else order:  # `order`: computed once per bootstrap
         options = letters(read.picks[k])
         for _ in range(int(copies[k])):
             yield k, rng.choice(options)
@@ -346,8 +346,9 @@ def bootstrap(
     seed = int((settings or {}).get("seed", SEED))
     read = _read(records)
     picked = np.zeros(counts.shape)  # right random picks per resample and record
+    order = _pick_order(records, read)
     for b in range(len(counts)):
-        for k, letter in _draws(records, read, seed, counts[b]):
+        for k, letter in _draws(records, read, seed, counts[b], order):
             picked[b, k] += eval_multi_choice(read.golds[k], letter)
     return values_of(measure(records, read, counts, picked))
 
