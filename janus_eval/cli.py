@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -95,17 +96,22 @@ JudgeApiKeyEnv = Annotated[
     typer.Option("--judge-api-key-env", help="Variable holding the judge's API key (default OPENAI_API_KEY)."),
 ]
 JudgeRuns = Annotated[Optional[int], typer.Option("--judge-runs", min=1, help="MM-Vet grading runs averaged.")]
+JUDGE_TIMEOUT_HELP = (
+    "Seconds the judge may take per request (default 60); a judge with no reply for 5 x that in a row stops "
+    "the command."
+)
 
 
 def make_judges(
     judge_model: Optional[str], judge_base_url: Optional[str], judge_api_key_env: Optional[str],
-    judge_runs: Optional[int], demo: bool = False,
+    judge_runs: Optional[int], demo: bool = False, judge_timeout: Optional[float] = None,
 ):  # fmt: skip
     from janus_eval.score.judges import Judges, make_llm_judge
 
     return Judges(
-        llm=make_llm_judge(judge_model, judge_base_url, judge_api_key_env), demo=demo, llm_runs=judge_runs
-    )
+        llm=make_llm_judge(judge_model, judge_base_url, judge_api_key_env, timeout=judge_timeout), demo=demo,
+        llm_runs=judge_runs,
+    )  # fmt: skip
 
 
 def scoring_overrides(
@@ -146,6 +152,49 @@ GenevalDir = Annotated[Optional[Path], typer.Option("--geneval-dir", help=GENEVA
 NBoot = Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples of each 95% interval (at least 100).")]
 
 
+DTYPES = ("bfloat16", "float16", "float32")
+
+
+def check_device(value: Optional[str]) -> Optional[str]:
+    """cpu, cuda or cuda:N: anything else would fail only after the model loaded."""
+    if value is None:
+        return value
+    head, _, index = value.partition(":")
+    if head == "cpu" and not index or head == "cuda" and (not _ or index.isdigit()):
+        return value
+    raise typer.BadParameter(f"'{value}' is not a device; use cpu, cuda or cuda:N")
+
+
+def check_dtype(value: Optional[str]) -> Optional[str]:
+    if value is None or value in DTYPES:
+        return value
+    raise typer.BadParameter(f"'{value}' is not a model dtype; use {', '.join(DTYPES)}")
+
+
+def check_finite(value: Optional[float]) -> Optional[float]:
+    """nan and inf parse as floats and would sample garbage; refuse them at the boundary."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number")
+    return value
+
+
+def check_temperature(value: Optional[float]) -> Optional[float]:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter(f"{value} is not a temperature; use a finite number > 0")
+    return value
+
+
+def check_timeout(value: Optional[float]) -> Optional[float]:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter(f"{value} is not a number of seconds > 0")
+    return value
+
+
+JudgeTimeout = Annotated[
+    Optional[float], typer.Option("--judge-timeout", callback=check_timeout, help=JUDGE_TIMEOUT_HELP)
+]
+
+
 @app.command()
 def run(
     tasks: str = typer.Option(..., "--tasks", help="Comma-separated task names or groups (see `list tasks`)."),
@@ -158,8 +207,12 @@ def run(
     run_id: Optional[str] = typer.Option(None, "--run-id", help="Name of the run; rerun the same id to resume."),
     demo: bool = typer.Option(False, "--demo", help="Use the small sample sets shipped in the package (offline)."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Local dataset copies in DATA_DIR/<task>/."),
-    device: Optional[str] = typer.Option(None, "--device", help="cuda or cpu (default: cuda when available)."),
-    dtype: Optional[str] = typer.Option(None, "--dtype", help="bfloat16 (CUDA default) or float32 (CPU default)."),
+    device: Optional[str] = typer.Option(
+        None, "--device", callback=check_device, help="cuda or cpu (default: cuda when available)."
+    ),
+    dtype: Optional[str] = typer.Option(
+        None, "--dtype", callback=check_dtype, help="bfloat16 (CUDA default) or float32 (CPU default)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Run seed (image generation)."),
     allow_pickle: bool = typer.Option(False, "--allow-pickle", help="Allow non-safetensors weights (runs code)."),
     progress: bool = typer.Option(
@@ -176,8 +229,13 @@ def run(
     judge_base_url: JudgeBaseUrl = None,
     judge_api_key_env: JudgeApiKeyEnv = None,
     judge_runs: JudgeRuns = None,
-    cfg: Optional[float] = typer.Option(None, "--cfg", help="Generation: CFG weight (official default 5)."),
-    temperature: Optional[float] = typer.Option(None, "--temperature", help="Generation: temperature (default 1.0)."),
+    judge_timeout: JudgeTimeout = None,
+    cfg: Optional[float] = typer.Option(
+        None, "--cfg", callback=check_finite, help="Generation: CFG weight (official default 5)."
+    ),
+    temperature: Optional[float] = typer.Option(
+        None, "--temperature", callback=check_temperature, help="Generation: temperature (default 1.0)."
+    ),
     images_per_prompt: Optional[int] = typer.Option(
         None, "--images-per-prompt", min=1, help="Generation: images per prompt (default 4)."
     ),
@@ -200,7 +258,7 @@ def run(
 
     check_n_boot(n_boot)  # before any model work
 
-    judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, demo)
+    judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, demo, judge_timeout)
     task_list, skipped = tasks_with_judges(tasks, resolve_tasks(tasks, protocol), judges)
     for note in skipped:
         typer.echo(note, err=True)
@@ -260,6 +318,7 @@ def score(
     judge_base_url: JudgeBaseUrl = None,
     judge_api_key_env: JudgeApiKeyEnv = None,
     judge_runs: JudgeRuns = None,
+    judge_timeout: JudgeTimeout = None,
     dpg_csv: DpgCsv = None,
     vqa_model: VqaModel = None,
     official_quirks: OfficialQuirks = False,
@@ -276,7 +335,7 @@ def score(
 
     check_n_boot(n_boot)
 
-    judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs)
+    judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, judge_timeout=judge_timeout)
     task_list, _ = tasks_with_judges(task, [load_task(task, protocol)], judges)
     overrides = scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir)
     store = score_file(task_list[0], samples, output, run_id, model, judges, scoring_overrides=overrides)
@@ -300,8 +359,10 @@ def report(
     """Leaderboard of runs beside the Janus-Pro report: self-contained HTML, markdown, long CSV."""
     from janus_eval.analyse.intervals import check_n_boot
     from janus_eval.analyse.report import build_report
+    from janus_eval.core.files import check_writable
 
     check_n_boot(n_boot)
+    check_writable(output, "-o")  # before reading the runs
     built = build_report(runs, output, failure_limit=failures, gallery_limit=gallery, n_boot=n_boot, seed=seed)
     for kind, path in built.items():
         typer.echo(f"{kind:<5} {path}")
@@ -311,7 +372,9 @@ def report(
 def compare(
     baseline: Path = typer.Argument(..., help="The baseline run folder."),
     new: Path = typer.Argument(..., help="The run folder to check."),
-    tolerance: float = typer.Option(0.0, "--tolerance", min=0.0, help="Allowed drop, in the metric's units."),
+    tolerance: float = typer.Option(
+        0.0, "--tolerance", min=0.0, callback=check_finite, help="Allowed drop, in the metric's units."
+    ),
     tolerances: Optional[Path] = typer.Option(None, "--tolerances", help="YAML of per-metric tolerances."),
     output: Optional[Path] = typer.Option(None, "--output", help="Also write the markdown table to this file."),
     gate: str = typer.Option("headline", "--gate", help="headline: gate each task's headline; all: every metric."),
@@ -320,8 +383,10 @@ def compare(
 ) -> None:
     """Regression gate: paired bootstrap of NEW - BASELINE; exit 1 on a regression, 2 on unusable input."""
     from janus_eval.analyse.compare import compare as compare_runs
-    from janus_eval.core.files import atomic_write_text
+    from janus_eval.core.files import atomic_write_text, check_writable
 
+    if output is not None:
+        check_writable(output.parent)
     result = compare_runs(baseline, new, tolerance, tolerances, n_boot, seed, gate)
     text = result.markdown()
     typer.echo(text)
@@ -398,6 +463,36 @@ def quiet_heavy_libraries() -> None:
         pass
 
 
+def click_error_types() -> tuple[type[BaseException], ...]:
+    """click's exception base classes: typer >= 0.22 raises those of its own copy (typer._click), older
+    typer click's; either is a user's mistake on the command line."""
+    import click
+
+    types: list[type[BaseException]] = [click.exceptions.ClickException]
+    try:
+        from typer._click import exceptions as typer_click
+
+        types.append(typer_click.ClickException)
+    except ImportError:
+        pass
+    return tuple(types)
+
+
+def usage_line(exc: BaseException) -> str:
+    """click's message for a command-line mistake, on one line, with where to look."""
+    message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
+    option = getattr(exc, "option_name", None)
+    ctx = getattr(exc, "ctx", None)
+    if option and ctx is not None and "_" in option:  # lmms-eval and lm-eval spell options with _
+        dashed = option.replace("_", "-")
+        known = any(dashed in getattr(p, "opts", ()) for p in ctx.command.params)
+        if known and dashed not in (getattr(exc, "possibilities", None) or ()):
+            message += f"; did you mean {dashed}?"
+    if ctx is not None:
+        message += f" (see `{ctx.command_path} --help`)"
+    return f"error: {message}"
+
+
 def main() -> None:
     quiet_libraries()
     try:
@@ -412,13 +507,15 @@ def main() -> None:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click's own usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+    except Exception as exc:
+        if isinstance(exc, click_error_types()):  # click's own usage errors: one line, exit 2
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `janus-eval`: the help is the answer
+                exc.show()  # type: ignore[attr-defined]
+            else:
+                typer.echo(usage_line(exc), err=True)
+            code = getattr(exc, "exit_code", 2)
+            sys.exit(2 if code == 1 else code)
+        if type(exc).__name__ == "Abort":  # click's Abort (typer's or click's copy)
             sys.exit(1)
         # A crash is not a verdict: exit 3, so a CI gate never reads it as "regression" (1).
         import traceback

@@ -16,6 +16,7 @@ import pandas as pd
 
 from janus_eval.analyse.paper import with_paper
 from janus_eval.core.errors import UsageError
+from janus_eval.core.files import check_writable
 from janus_eval.core.manifest import UNKNOWN_MODEL, Manifest, ModelInfo, TaskEntry
 from janus_eval.core.progress import progress, say
 from janus_eval.core.record import ERROR, SAMPLE_ID, Record
@@ -264,6 +265,7 @@ def run(
         workers=_data_workers(opts, device),
     )  # fmt: skip
     store = RunStore(Path(opts.output) / run_id)
+    check_writable(store.root)  # a new run, or the resume of a finished one: before any work
     distributed.check_shared(world, store.root)
     manifest = store.read_manifest()
     judges = judges if judges is not None else Judges(demo=opts.demo)
@@ -300,6 +302,7 @@ def run(
             n_samples=len(data[task.name].samples), limit=opts.limit,
         )  # fmt: skip
     if world.main:
+        store.remove_partial_writes()  # left by a write that failed (disk full) or was killed
         store.write_manifest(manifest)
 
     for task in tasks:
@@ -349,19 +352,43 @@ def run(
 # --- score -------------------------------------------------------------------------
 def read_samples_file(path: Path, task: TaskConfig) -> list[dict[str, Any]]:
     """Read a samples JSONL (the samples contract: `prediction` and the task's id columns on
-    every line); a bad line names its number."""
+    every line, and every field the task's scorer reads of the type and the values its benchmark
+    allows); a bad line names its number, the field and what it should be."""
+    from janus_eval.score.contract import check_row
+    from janus_eval.tasks.registry import get_sample_contract
+
     if not path.is_file():
         raise UsageError(f"no samples file at {path}")
+    contract = get_sample_contract(task.scorer)
     rows = []
     with open(path, encoding="utf-8") as fh:
-        for n, row in json_objects(path, fh):
-            missing = [c for c in ("prediction", *task.id_columns) if c not in row]
-            if missing:
-                raise UsageError(f"{path}:{n}: missing field(s) {', '.join(missing)} (the samples contract)")
-            rows.append(row)
+        try:
+            for n, row in json_objects(path, fh):
+                missing = [c for c in ("prediction", *task.id_columns) if c not in row]
+                if missing:
+                    raise UsageError(f"{path}:{n}: missing field(s) {', '.join(missing)} (the samples contract)")
+                if contract is not None:
+                    problem = check_row(row, *contract)
+                    if problem:
+                        raise UsageError(f"{path}:{n}: {problem} (task {task.name}); fix that line")
+                rows.append(row)
+        except UnicodeDecodeError as exc:
+            raise UsageError(
+                f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8"
+            ) from exc
     if not rows:
         raise UsageError(f"{path} holds no samples")
     return rows
+
+
+def score_samples_file(task: TaskConfig, path: Path, judges: Judges | None = None):
+    """A samples file read, checked against the task's contract and scored, nothing written:
+    (records with parsed/score, table); bad input is a UsageError."""
+    rows = read_samples_file(path, task)
+    ids = make_ids(rows, task.id_columns)
+    records = [Record.new(i, r, error=r.get(ERROR)).to_dict() for i, r in zip(ids, rows)]
+    # Image paths in a samples file are relative to the file's folder.
+    return score_records(task, records, judges, image_root=str(path.resolve().parent))
 
 
 def score_file(
@@ -376,11 +403,8 @@ def score_file(
     """Score a samples file into a new run folder; `scoring_overrides`: the command-line
     scorer settings, put into the task's config first (as `run` does)."""
     (task,) = with_command_line_settings([task], scoring_overrides)
-    rows = read_samples_file(Path(path), task)
-    ids = make_ids(rows, task.id_columns)
-    records = [Record.new(i, r, error=r.get(ERROR)).to_dict() for i, r in zip(ids, rows)]
-    # Image paths in a samples file are relative to the file's folder.
-    records, table = score_records(task, records, judges, image_root=str(Path(path).resolve().parent))
+    check_writable(Path(output))  # before the scoring (judges can take long)
+    records, table = score_samples_file(task, Path(path), judges)
     run_id = safe_name(run_id or f"score-{task.name}-{Path(path).stem.replace('.', '-')}", "run id")
     final = Path(output) / run_id
     if final.exists():

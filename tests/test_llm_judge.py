@@ -313,7 +313,7 @@ def test_run_and_score_share_one_definition_of_the_judge_options():
 
     run, score = judge_options("run"), judge_options("score")
     assert run == score
-    assert set(run) == {"--judge-model", "--judge-base-url", "--judge-api-key-env", "--judge-runs"}
+    assert set(run) == {"--judge-model", "--judge-base-url", "--judge-api-key-env", "--judge-runs", "--judge-timeout"}
     assert run["--judge-runs"][2] == 1 and run["--judge-model"][0] == cli.JUDGE_HELP
     source = inspect.getsource(cli)
     for flag in run:  # defined once, used by both commands

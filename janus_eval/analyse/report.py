@@ -25,7 +25,7 @@ from janus_eval.analyse.reporting.page_html import render_html
 from janus_eval.analyse.reporting.page_md import render_markdown
 from janus_eval.analyse.reporting.samples import failures, gallery
 from janus_eval.analyse.reporting.tables import detail, leaderboard, runs
-from janus_eval.core.files import atomic_write_text
+from janus_eval.core.files import atomic_write_text, csv_text
 
 ASSETS = "leaderboard_files"
 
@@ -107,7 +107,7 @@ def build_report(
     out.mkdir(parents=True, exist_ok=True)
     _write_assets(data, out)
     paths = {"html": out / "leaderboard.html", "md": out / "leaderboard.md", "csv": out / "leaderboard.csv"}
-    atomic_write_text(paths["csv"], board.long().to_csv(index=False))
+    atomic_write_text(paths["csv"], csv_text(board.long()))  # formula-like text neutralised
     atomic_write_text(paths["md"], render_markdown(data))
     atomic_write_text(paths["html"], render_html(data))
     for path in paths.values():

@@ -233,7 +233,37 @@ def _local_dataset(folder: Path, split: str, config: str | None = None, exclude:
     files = split_files or files
     if not files:
         return None
-    return Dataset.from_parquet([str(f) for f in files])
+    # a cut download or another file named .parquet: one line naming it, not a traceback
+    if sum(_parquet_rows(f) for f in files) == 0:
+        raise UsageError(f"the parquet files in {folder} have no rows; download them again")
+    try:
+        return Dataset.from_parquet([str(f) for f in files])
+    except _read_errors() as exc:
+        reason = _first_line(exc)
+        raise UsageError(f"the parquet files in {folder} cannot be read ({reason}); download them again") from exc
+
+
+def _read_errors() -> tuple[type[Exception], ...]:
+    """What reading a broken parquet file raises (pyarrow's, datasets' and the OS's errors)."""
+    import pyarrow
+    from datasets.exceptions import DatasetGenerationError
+
+    return (OSError, ValueError, pyarrow.ArrowException, DatasetGenerationError)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _parquet_rows(path: Path) -> int:
+    """The file's row count from its footer (cheap: no data pages read)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_metadata(str(path)).num_rows
+    except _read_errors() as exc:
+        raise UsageError(f"{path} is not a readable parquet file ({_first_line(exc)}); download it again") from exc
 
 
 def _load_local(task: TaskConfig, data_dir: Path):
@@ -246,6 +276,8 @@ def _load_local(task: TaskConfig, data_dir: Path):
             f"{task.dataset.path} (config {task.dataset.name or 'default'}, split {task.dataset.split}) "
             f"there, or a datasets.save_to_disk folder"
         )
+    if len(ds) == 0:
+        raise UsageError(f"the local copy of {task.name} in {folder} has no rows; download {task.dataset.path} again")
     return _undecoded(ds), {"kind": "local", "path": str(folder)}
 
 

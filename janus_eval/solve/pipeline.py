@@ -8,6 +8,9 @@ in-process; both give the same batches in the same order.
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 from functools import partial
 from typing import Any, Callable, Iterator
 
@@ -61,6 +64,22 @@ def _one_thread(_: int) -> None:
     torch.set_num_threads(1)
 
 
+def _worker_init(parent: int, worker_id: int) -> None:
+    """A data worker dies with the process that started it: on Linux the kernel kills it when
+    its parent dies (else DataLoader's watchdog notices only within ~5 s, so a `kill -9`d run
+    left workers decoding images behind it)."""
+    _one_thread(worker_id)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != parent:  # the parent died before the line above
+            os._exit(0)
+
+
 def _as_is(item):
     return item
 
@@ -74,7 +93,7 @@ def prepared_batches(
         return
     loader = DataLoader(
         _PreparedBatches(batches, fn), batch_size=None, shuffle=False, num_workers=workers,
-        prefetch_factor=prefetch, collate_fn=_as_is, worker_init_fn=_one_thread,
+        prefetch_factor=prefetch, collate_fn=_as_is, worker_init_fn=partial(_worker_init, os.getpid()),
         multiprocessing_context="fork" if "fork" in torch.multiprocessing.get_all_start_methods() else None,
     )  # fmt: skip
     yield from loader

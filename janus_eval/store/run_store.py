@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator
 import pandas as pd
 
 from janus_eval.core.errors import UsageError
-from janus_eval.core.files import atomic_write_text
+from janus_eval.core.files import atomic_write_text, csv_text, from_csv_cell
 from janus_eval.core.manifest import Manifest
 from janus_eval.core.record import IMAGES, SAMPLE_ID, Record, as_dict
 
@@ -41,6 +41,8 @@ def json_objects(path: Path, lines: Iterable[str]) -> Iterator[tuple[int, dict[s
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        if line.startswith("\ufeff"):  # not a broken record: the editor's byte-order mark
+            raise UsageError(f"{path}:{n}: starts with a UTF-8 byte-order mark; save the file as UTF-8 without BOM")
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -65,6 +67,17 @@ def _cut_partial_tail(path: Path) -> None:
 class RunStore:
     def __init__(self, root: Path):
         self.root = Path(root)
+
+    def remove_partial_writes(self) -> list[Path]:
+        """Delete the temporary files of atomic writes that never finished (a full disk, a kill:
+        `.samples.jsonl.XXXX.part` beside its target); the records they would have replaced are
+        whole. Called by the one process that owns the run, before it writes."""
+        removed = []
+        for path in sorted(self.root.rglob(".*.part")) if self.root.is_dir() else []:
+            if path.is_file() and not path.is_symlink():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
 
     # --- manifest -------------------------------------------------------
     @property
@@ -159,14 +172,18 @@ class RunStore:
     # --- scores ---------------------------------------------------------
     def write_scores(self, scores: pd.DataFrame) -> None:
         scores = scores[SCORE_COLUMNS + [c for c in INTERVAL_COLUMNS if c in scores]]
-        atomic_write_text(self.root / "scores.csv", scores.to_csv(index=False))
+        atomic_write_text(self.root / "scores.csv", csv_text(scores))  # formula-like text neutralised
         scores.to_parquet(self.root / "scores.parquet", index=False)
 
     def read_scores(self) -> pd.DataFrame:
         path = self.root / "scores.csv"
         if not path.exists():
             raise UsageError(f"{self.root} has no scores.csv: run `janus-eval score` or finish the run first")
-        return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"subset": str}).fillna({"subset": ""})
+        scores = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"subset": str}).fillna({"subset": ""})
+        for column in scores.columns:
+            if not pd.api.types.is_numeric_dtype(scores[column]):
+                scores[column] = scores[column].map(from_csv_cell)
+        return scores
 
     def tasks(self) -> list[str]:
         return sorted(p.parent.name for p in self.root.glob("*/samples.jsonl"))

@@ -145,6 +145,14 @@ def get_preflight(name: str) -> Callable[..., None] | None:
     return getattr(scorer_module(name), "preflight", None)
 
 
+def get_sample_contract(name: str) -> tuple[tuple[Any, ...], Callable[..., str | None] | None] | None:
+    """A scorer's samples contract (score/contract.py): its `SAMPLE_FIELDS` and optional
+    `check_sample(row)`; None for a scorer that declares none."""
+    module = scorer_module(name)
+    fields = getattr(module, "SAMPLE_FIELDS", None)
+    return None if fields is None else (tuple(fields), getattr(module, "check_sample", None))
+
+
 def build_prompt(row: dict[str, Any], template_text: str, builder_name: str = "template") -> str:
     """A row's user text: a builder shared in tasks/prompts.py, else the task's own (`build` in
     tasks/<builder_name>/prompt.py)."""

@@ -80,16 +80,20 @@ def make_llm_judge(
     base_url: str | None = None,
     api_key_env: str | None = None,
     cache_path: Path | None = None,
+    timeout: float | None = None,
 ) -> LLMJudge | None:
     """The LLM judge from the command-line options, or None when no model is named."""
     if not model:
         return None
-    return LLMJudge(
+    judge = LLMJudge(
         model=model,
         base_url=base_url or DEFAULT_BASE_URL,
         api_key_env=api_key_env or DEFAULT_API_KEY_ENV,
         cache_path=cache_path,
     )
+    if timeout is not None:  # --judge-timeout: per request, and 5x that without a reply stops the judge
+        judge.timeout = timeout
+    return judge
 
 
 __all__ = ["JudgeError", "JudgeUnavailable", "Judges", "LLMJudge", "make_llm_judge"]

@@ -9,13 +9,14 @@
 - Every reply is cached on disk (one JSON line per call) under a key made of the
   model, the prompt and the sampling settings, so a rerun sends nothing. The
   cache holds the model name, the prompt and the reply, never headers.
-- Transient failures (timeouts, dropped connections, HTTP 429 and 5xx) are retried
-  with exponential backoff (honouring Retry-After). A judge that cannot answer at
-  all is not retried, since no retry would change its answer: a refused connection,
-  an unknown host, HTTP 401/403/404 (a wrong key, URL or model), a reply that is not
-  a chat completion; nor is HTTP 400 (this prompt refused). When the retries run out,
-  or at once for those, `JudgeError` is raised: scorers record it as `judge_error`,
-  never as a score.
+- Transient failures are retried with exponential backoff (honouring Retry-After):
+  timeouts, dropped connections and any other transport error (a connection cut
+  mid-reply: `http.client.IncompleteRead`; a line that is not HTTP: `BadStatusLine`),
+  HTTP 429 and 5xx. A judge that cannot answer at all is not retried, since no retry
+  would change its answer: a refused connection, an unknown host, HTTP 401/403/404
+  (a wrong key, URL or model), a reply that is not a chat completion; nor is HTTP 400
+  (this prompt refused). When the retries run out, or at once for those, `JudgeError`
+  is raised: scorers record it as `judge_error`, never as a score.
 - Circuit breaker: after `max_consecutive_failures` (3) requests in a row have
   failed that way (no answer after the retries, or one that cannot answer at all),
   the judge is taken for unavailable (a dead judge stops the command within
@@ -23,11 +24,15 @@
   is raised then and on every later ask, without sending anything. It is a
   `UsageError` too, which no scorer swallows: the command stops with one line
   naming the URL and the model, and the answered samples stay in the run folder.
+- A bound on the whole wait: once the judge has given no reply for `max_wait` seconds in a
+  row (default 5 x `timeout`; every try's timeout and backoff is cut to what is left), it is
+  taken for unavailable too, so a hanging server cannot hold the command longer than that.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import socket
@@ -132,9 +137,12 @@ class LLMJudge:
     backoff: float = 2.0  # first wait in seconds, doubled each retry
     max_backoff: float = 60.0
     max_consecutive_failures: int = 3  # failed requests in a row (after retries) that stop the judge
+    max_wait: float | None = None  # seconds without any reply that stop the judge (None: 5 x timeout)
     requests_sent: int = field(default=0, init=False)  # HTTP requests actually made (tests, logs)
     _failures: int = field(default=0, init=False, repr=False)  # failed requests in a row
     _last_failure: str = field(default="", init=False, repr=False)
+    _failing_since: float | None = field(default=None, init=False, repr=False)  # start of the first failed try
+    _hung: bool = field(default=False, init=False, repr=False)  # no reply for max_wait seconds
     _cache: JudgeCache | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -171,6 +179,8 @@ class LLMJudge:
         try:
             reply = self._request(prompt, temperature=temperature, max_tokens=max_tokens)
         except JudgeError as exc:
+            if not exc.systemic:  # an answer (HTTP 400 to this prompt): the judge is not hanging
+                self._failing_since = None
             if exc.systemic:
                 self._failures += 1
                 self._last_failure = exc.reason
@@ -178,13 +188,14 @@ class LLMJudge:
                     raise self._unavailable() from None
             raise
         self._failures = 0
+        self._failing_since = None
         self.cache.put(key, self.model, prompt, reply)
         return reply
 
     @property
     def unavailable(self) -> bool:
         """True once `max_consecutive_failures` requests in a row have failed."""
-        return self._failures >= max(1, self.max_consecutive_failures)
+        return self._hung or self._failures >= max(1, self.max_consecutive_failures)
 
     def _unavailable(self) -> JudgeUnavailable:
         return JudgeUnavailable(
@@ -204,26 +215,40 @@ class LLMJudge:
             body["max_tokens"] = max_tokens
         data = json.dumps(body).encode("utf-8")
         last = "no attempt"
+        max_wait = self.max_wait if self.max_wait is not None else 5 * self.timeout
         for attempt in range(self.max_retries + 1):
+            left = max_wait - self._failing_for()
+            if left <= 0:
+                self._hung = True
+                last = f"no reply for {max_wait:g}s; last: {last}"
+                break
+            started = time.monotonic()
             try:
-                return self._post_once(data)
+                return self._post_once(data, timeout=min(self.timeout, left))
             except _NoAnswer as exc:
                 raise JudgeError(f"LLM judge {self.model} at {self.base_url}: {exc}", reason=str(exc)) from None
             except _Retryable as exc:
+                if self._failing_since is None:
+                    self._failing_since = started
                 last = str(exc)
                 if attempt == self.max_retries:
                     break
                 wait = min(self.max_backoff, self.backoff * (2**attempt))
                 if exc.retry_after is not None:
                     wait = min(self.max_backoff, max(wait, exc.retry_after))
-                time.sleep(wait)
+                time.sleep(max(0.0, min(wait, max_wait - self._failing_for())))
         raise JudgeError(
             f"LLM judge {self.model} at {self.base_url} gave no usable reply after "
             f"{self.max_retries + 1} tries (last: {last})",
             reason=last,
         )
 
-    def _post_once(self, data: bytes) -> str:
+    def _failing_for(self) -> float:
+        """Seconds since the first failed try after the last reply (0 while replies come)."""
+        return 0.0 if self._failing_since is None else time.monotonic() - self._failing_since
+
+    def _post_once(self, data: bytes, timeout: float | None = None) -> str:
+        timeout = self.timeout if timeout is None else timeout
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         key = os.environ.get(self.api_key_env) if self.api_key_env else None
         if key:
@@ -233,7 +258,7 @@ class LLMJudge:
         )
         self.requests_sent += 1
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 raw = resp.read()
         except urllib.error.HTTPError as exc:
             status = exc.code
@@ -248,11 +273,11 @@ class LLMJudge:
                 systemic=status in _CONFIG_STATUSES,
             ) from None
         except TimeoutError:
-            raise _Retryable(f"timed out after {self.timeout:g}s") from None
+            raise _Retryable(f"timed out after {timeout:g}s") from None
         except urllib.error.URLError as exc:
             reason = exc.reason
             if isinstance(reason, (TimeoutError, socket.timeout)):
-                raise _Retryable(f"timed out after {self.timeout:g}s") from None
+                raise _Retryable(f"timed out after {timeout:g}s") from None
             if _cannot_connect(reason):
                 raise _NoAnswer(f"cannot connect ({type(reason).__name__})") from None
             raise _Retryable(f"cannot connect ({type(reason).__name__})") from None
@@ -260,6 +285,8 @@ class LLMJudge:
             if _cannot_connect(exc):
                 raise _NoAnswer(f"cannot connect ({type(exc).__name__})") from None
             raise _Retryable(f"connection failed ({type(exc).__name__})") from None
+        except http.client.HTTPException as exc:  # dropped mid-reply (IncompleteRead), not HTTP (BadStatusLine)
+            raise _Retryable(f"broken reply ({type(exc).__name__})") from None
         return _reply_text(raw)
 
 

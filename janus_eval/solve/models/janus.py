@@ -179,12 +179,18 @@ class JanusAdapter:
         hf_logging.set_verbosity_error()
         folder, name, roles = resolve_model_path(spec)
         _check_native(folder)
-        has_safetensors = any(folder.glob("*.safetensors"))
-        if not has_safetensors and not allow_pickle:
-            raise UsageError(
-                f"{folder} has no .safetensors weights; pickle weights can run code when loaded — "
-                "pass --allow-pickle only if you trust this checkpoint"
-            )
+        # what transformers loads: model.safetensors (or its shard index); another *.safetensors is not it
+        has_safetensors = any((folder / n).is_file() for n in ("model.safetensors", "model.safetensors.index.json"))
+        if not has_safetensors:
+            others = sorted(p.name for p in folder.glob("*.safetensors"))
+            named = f" ({', '.join(others)} is not model.safetensors, the file transformers loads)" if others else ""
+            if not allow_pickle:
+                raise UsageError(
+                    f"{folder} has no model.safetensors weights{named}; pickle weights can run code when loaded — "
+                    "pass --allow-pickle only if you trust this checkpoint"
+                )
+            if not any((folder / n).is_file() for n in ("pytorch_model.bin", "pytorch_model.bin.index.json")):
+                raise UsageError(f"{folder} has neither model.safetensors nor pytorch_model.bin weights{named}")
         self.device = device or default_device()
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise UsageError("--device cuda was asked for but CUDA is not available; use --device cpu")

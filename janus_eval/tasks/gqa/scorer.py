@@ -24,6 +24,7 @@ from janus_eval.score.base import (
     unanswered,
     values_of,
 )
+from janus_eval.score.contract import Field, id_field
 
 METRICS = (Metric("accuracy", True, "percent"), ERRORS)
 
@@ -57,3 +58,11 @@ def bootstrap(
     """`score`'s values on many resamples at once (`counts[b, i]`: draws of record i in
     resample b), from each record's correctness, parsed once (the fast path of `compare`)."""
     return values_of(measure(records, _correct(records)[1], counts))
+
+
+# --- the samples contract (score/contract.py): what this scorer reads from a samples file ---
+SAMPLE_FIELDS = (
+    id_field("id"),
+    Field("answer", required=True, nullable=False),
+    Field("question"),
+)

@@ -38,6 +38,7 @@ from janus_eval.score.base import (
     values_of,
 )
 from janus_eval.score.choices import extract_choice
+from janus_eval.score.contract import Field, id_field
 from janus_eval.score.judges.llm import JudgeError, JudgeUnavailable
 from janus_eval.score.options import choices_of, is_missing
 
@@ -229,3 +230,15 @@ RESAMPLE_UNIT = "question"
 def resample_units(records: pd.DataFrame) -> np.ndarray:
     """The bootstrap's unit (intervals): a question with all its rotations (`index` % 1,000,000)."""
     return (question_index(records["index"]) % ROTATION).to_numpy()
+
+
+# --- the samples contract (score/contract.py): what this scorer reads from a samples file ---
+SAMPLE_FIELDS = (
+    id_field("index"),  # a whole number (question_index says so, naming the column)
+    Field("answer", allowed=("A", "B", "C", "D"), normalise=str.strip, required=True, nullable=False),
+    *(Field(letter) for letter in "ABCD"),
+    Field("question"),
+    Field("hint"),
+    Field("category"),
+    Field("L2-category"),
+)

@@ -25,6 +25,7 @@ from janus_eval.score.base import (
     unanswered,
     values_of,
 )
+from janus_eval.score.contract import Field, id_field, yes_no
 
 PERCEPTION = [
     "existence", "count", "position", "color", "posters",
@@ -129,3 +130,12 @@ RESAMPLE_UNIT = "image"
 def resample_units(records: pd.DataFrame) -> np.ndarray:
     """The bootstrap's unit (intervals): an image, so both its questions are drawn together and acc+ holds."""
     return records["question_id"].astype(str).to_numpy()
+
+
+# --- the samples contract (score/contract.py): what this scorer reads from a samples file ---
+SAMPLE_FIELDS = (
+    id_field("question_id"),
+    Field("question", required=True, nullable=False),
+    Field("category", allowed=(*PERCEPTION, *COGNITION), required=True, nullable=False),
+    Field("answer", allowed=("yes", "no"), normalise=yes_no, required=True, nullable=False),
+)

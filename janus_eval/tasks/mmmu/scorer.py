@@ -45,6 +45,7 @@ from janus_eval.score.base import (
     unanswered,
     values_of,
 )
+from janus_eval.score.contract import Field
 from janus_eval.score.options import letters, parse_options
 
 METRICS = (
@@ -349,3 +350,24 @@ def bootstrap(
         for k, letter in _draws(records, read, seed, counts[b], order):
             picked[b, k] += eval_multi_choice(read.golds[k], letter)
     return values_of(measure(records, read, counts, picked))
+
+
+# --- the samples contract (score/contract.py): what this scorer reads from a samples file ---
+SAMPLE_FIELDS = (
+    Field("id", required=True, nullable=False),
+    Field("question_type", allowed=("multiple-choice", "open", "short-answer")),
+    Field("options", kinds=(str, list), items=str),
+    Field("answer", kinds=(str, list), items=str, required=True, nullable=False),
+)
+
+
+def check_sample(row: dict) -> str | None:
+    """The id names an MMMU subject (`validation_Art_Theory_12`), and a multiple-choice answer
+    is one letter."""
+    if subject_of(row["id"]) not in SUBJECT_ORDER:
+        return f"field 'id' is {row['id']!r}; it should be <split>_<MMMU subject>_<n>, e.g. validation_Art_1"
+    if str(row.get("question_type", "multiple-choice")) == "multiple-choice":
+        answer = row["answer"]
+        if not (isinstance(answer, str) and len(answer.strip()) == 1 and "A" <= answer.strip() <= "I"):
+            return f"field 'answer' is {answer!r}; a multiple-choice answer should be one letter A-I"
+    return None

@@ -26,6 +26,7 @@ import pandas as pd
 
 from janus_eval.core.errors import UsageError
 from janus_eval.score.base import Scored, answered, error_rows, predictions, table
+from janus_eval.score.contract import Field, id_field
 from janus_eval.score.judges import Judges
 from janus_eval.score.judges.llm import JudgeError, JudgeUnavailable
 
@@ -163,3 +164,22 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges: Judges | 
     rows.append(("judge_error", "", float(failed), len(ok) * runs))
     rows += error_rows(records)
     return Scored(per_sample, table(rows))
+
+
+# --- the samples contract (score/contract.py): what this scorer reads from a samples file ---
+SAMPLE_FIELDS = (
+    id_field("question_id"),
+    Field("question", required=True, nullable=False),
+    Field("answer", required=True, nullable=False),
+    Field("capability", kinds=(str, list), items=str),
+)
+
+
+def check_sample(row: dict) -> str | None:
+    """Capabilities are MM-Vet's six (a new one would be a new row of the table)."""
+    if row.get("capability") is None:
+        return None
+    unknown = [c for c in capabilities_of(row["capability"]) if c not in CAPABILITIES]
+    if unknown:
+        return f"field 'capability' names {', '.join(unknown)}; it should be among {', '.join(CAPABILITIES)}"
+    return None

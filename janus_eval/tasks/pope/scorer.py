@@ -25,6 +25,7 @@ from janus_eval.score.base import (
     unanswered,
     values_of,
 )
+from janus_eval.score.contract import Field, id_field, yes_no
 
 METRICS = (
     Metric("accuracy", True, "percent"),
@@ -113,3 +114,13 @@ def bootstrap(
     """`score`'s values on many resamples at once (the fast path of `janus-eval compare`): the
     answers parsed once, the same `measure`."""
     return values_of(measure(records, predictions(records).map(parse), counts))
+
+
+# --- the samples contract (score/contract.py): what this scorer reads from a samples file ---
+SPLITS = ("adversarial", "popular", "random")
+SAMPLE_FIELDS = (
+    id_field("question_id"),
+    Field("category", allowed=SPLITS, required=True, nullable=False),  # a split: anything else would be a new one
+    Field("answer", allowed=("yes", "no"), normalise=yes_no, required=True, nullable=False),
+    Field("question"),
+)

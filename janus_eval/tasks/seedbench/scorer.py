@@ -35,6 +35,7 @@ from janus_eval.score.base import (
     values_of,
 )
 from janus_eval.score.choices import extract_choice
+from janus_eval.score.contract import Field, id_field
 from janus_eval.score.options import is_missing
 
 METRICS = (Metric("accuracy", True, "percent"), UNPARSED, ERRORS)
@@ -110,3 +111,22 @@ def bootstrap(
     resample b): the answers are parsed once, each resample weighs their correctness
     (the fast path of `compare`). A dimension none of whose questions is drawn is NaN."""
     return values_of(measure(records, *_parse(records), counts))
+
+
+# --- the samples contract (score/contract.py): what this scorer reads from a samples file ---
+SAMPLE_FIELDS = (
+    id_field("question_id"),
+    Field("answer", allowed=tuple(OPTION_COLUMNS), normalise=str.strip, required=True, nullable=False),
+    *(Field(column) for column in OPTION_COLUMNS.values()),
+    Field("question"),
+    Field("data_type", allowed=("image", "video")),
+    Field("question_type_id", kinds=(int, str)),
+)
+
+
+def check_sample(row: dict) -> str | None:
+    """A dimension is 1-12 (its number, as an integer or a string of one)."""
+    value = row.get("question_type_id")
+    if value is None or str(value).strip().isdigit() and 1 <= int(value) <= 12:
+        return None
+    return f"field 'question_type_id' is {value!r}; it should be a SEED-Bench dimension 1-12"
