@@ -22,7 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 from PIL import Image
 
-from janus_eval.core.requests import Ask, Draw
+from janus_eval.core.requests import Ask, Draw, Prepared
 from janus_eval.score.judges import Judges, LLMJudge
 from janus_eval.score.judges.geneval_detector import Detection, object_names
 
@@ -74,8 +74,9 @@ class _Preparer:
     def __init__(self, inner):
         self.inner = inner
 
-    def __call__(self, asks: list[Ask]):
-        return self.inner(asks), [a.prompt for a in asks]
+    def __call__(self, asks: list[Ask]) -> Prepared:
+        prepared = self.inner(asks)  # the model's inputs and each record's whole prompt, as the real adapter's
+        return Prepared((prepared.inputs, [a.prompt for a in asks]), prepared.max_new_tokens, prepared.prompts)
 
 
 class InstantAdapter:
@@ -95,8 +96,8 @@ class InstantAdapter:
     def preparer(self):
         return self._preparer
 
-    def generate(self, prepared) -> list[str]:
-        _, prompts = prepared
+    def generate(self, prepared: Prepared) -> list[str]:
+        _, prompts = prepared.inputs
         return [plausible_answer(p, self.seed) for p in prompts]
 
     def answer(self, asks: list[Ask]) -> list[str]:
