@@ -58,16 +58,18 @@ def bare_loop(samples, workers: int, batch_size: int) -> int:
     from torch.utils.data import DataLoader
 
     from janus_eval.data.load import to_rgb
+    from janus_eval.solve.models.image_inputs import ImageSettings, pixel_values
 
-    image_processor = processor_384().image_processor
+    # the harness's own image preprocessing (the official algorithm), so the ratio measures the harness
+    settings = ImageSettings.of(processor_384().image_processor)
 
     def decode(batch):
-        return image_processor([to_rgb(v) for s in batch for v in s.raw_images()], return_tensors="pt")
+        return pixel_values([to_rgb(v) for s in batch for v in s.raw_images()], settings)
 
     batches = [samples[i : i + batch_size] for i in range(0, len(samples), batch_size)]
     loader = DataLoader(batches, batch_size=None, num_workers=workers, collate_fn=decode,
                         prefetch_factor=4 if workers else None)  # fmt: skip
-    return sum(out["pixel_values"].shape[0] for out in loader)
+    return sum(out.shape[0] for out in loader)
 
 
 def main() -> None:
