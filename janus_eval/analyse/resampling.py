@@ -10,7 +10,6 @@ image, an MMBench question with its rotations) and gives each record its unit's 
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +19,7 @@ import pandas as pd
 from janus_eval.core.errors import UsageError
 from janus_eval.core.record import SAMPLE_ID, SCORE, SCORER_KEYS, record_id
 from janus_eval.store.run_info import RunInfo, TaskInfo
-from janus_eval.tasks.registry import get_scorer
+from janus_eval.tasks.registry import get_bootstrap, get_scorer
 
 STORED = ("sample_score_mean", "")  # the stand-in metric of judge tasks without a fast path
 CHUNK = 200  # resamples drawn and scored per block (bounds memory: CHUNK x n counts)
@@ -112,7 +111,7 @@ def method(task: TaskInfo) -> tuple[str, Batch, Full]:
                 f"task {task.name}: its scorer '{task.scorer}' cannot be imported ({exc})"
             ) from exc
         score = None
-    hook = getattr(sys.modules[score.__module__], "bootstrap", None) if score is not None else None
+    hook = get_bootstrap(task.scorer) if score is not None else None
 
     def full(frame: pd.DataFrame, settings: dict) -> dict[Key, float]:
         if judged:  # the stored verdicts, through the fast path when the scorer has one
