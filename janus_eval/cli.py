@@ -338,11 +338,26 @@ def score(
     judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, judge_timeout=judge_timeout)
     task_list, _ = tasks_with_judges(task, [load_task(task, protocol)], judges)
     overrides = scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir)
-    store = score_file(task_list[0], samples, output, run_id, model, judges, scoring_overrides=overrides)
+    try:
+        store = score_file(task_list[0], samples, output, run_id, model, judges, scoring_overrides=overrides)
+    except KeyboardInterrupt:
+        typer.echo(score_interrupted_line(judges), err=True)
+        raise typer.Exit(130) from None
     from janus_eval.analyse.intervals import run_scores
 
     typer.echo(summary(run_scores(store.root, n_boot, seed)))
     typer.echo(f"run folder: {store.root}")
+
+
+def score_interrupted_line(judges) -> str:
+    """`score` writes its run folder whole at the end, so a Ctrl-C leaves none; what it keeps
+    is the judge's replies, cached as they come, which the same command does not ask again."""
+    if judges.llm is None:
+        return "interrupted: no run folder written; rerun the same command"
+    return (
+        f"interrupted: no run folder written; the judge's replies so far are cached in {judges.llm.cache_path}, "
+        "so the same command does not ask them again"
+    )
 
 
 @app.command()
@@ -363,7 +378,12 @@ def report(
 
     check_n_boot(n_boot)
     check_writable(output, "-o")  # before reading the runs
-    built = build_report(runs, output, failure_limit=failures, gallery_limit=gallery, n_boot=n_boot, seed=seed)
+    try:
+        built = build_report(runs, output, failure_limit=failures, gallery_limit=gallery, n_boot=n_boot, seed=seed)
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: the report in {output} is incomplete; rerun the same command to write it whole",
+                   err=True)  # fmt: skip
+        raise typer.Exit(130) from None
     for kind, path in built.items():
         typer.echo(f"{kind:<5} {path}")
 
@@ -387,7 +407,11 @@ def compare(
 
     if output is not None:
         check_writable(output.parent)
-    result = compare_runs(baseline, new, tolerance, tolerances, n_boot, seed, gate)
+    try:
+        result = compare_runs(baseline, new, tolerance, tolerances, n_boot, seed, gate)
+    except KeyboardInterrupt:  # 130, never 0 or 1: a CI gate must not read an interrupted check as a verdict
+        typer.echo("interrupted: nothing compared and nothing written; rerun the same command", err=True)
+        raise typer.Exit(130) from None
     text = result.markdown()
     typer.echo(text)
     if output is not None:
