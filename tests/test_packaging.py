@@ -1,5 +1,6 @@
 """A non-editable install carries what the harness reads at run time: the task
-registry (one folder per benchmark), the report's tables, the demo sets and the generation prompt files."""
+registry (one folder per benchmark), the report's tables, the demo sets, the generation
+prompt files and the HTML report's template."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ def test_wheel_ships_tasks_paper_tables_and_data(tmp_path):
     assert "janus_eval/tasks/dpgbench/data/prompts.jsonl" in names
     assert "janus_eval/tasks/dpgbench/demo_questions.csv" in names
     assert "janus_eval/score/judges/geneval_object_names.txt" in names
+    assert "janus_eval/analyse/reporting/templates/leaderboard.html.j2" in names  # the HTML report's page
+    assert "janus_eval/analyse/reporting/templates/leaderboard.css" in names
 
 
 def test_the_package_list_names_every_package():

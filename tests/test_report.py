@@ -3,6 +3,7 @@ real browser (headless Chromium) renders it."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -206,6 +207,88 @@ def test_html_has_every_section(report):
     for needle in ("Leaderboard", "pope", "mme", "geneval", "Every metric and subset", "Generated images",
                    "Wrong answers", "Janus-Pro report"):  # fmt: skip
         assert needle in text
+
+
+# --- the template: model text is data, never markup or template source ---------------------------
+ATTR_BREAK = '"><script>alert(1)</script>'
+SSTI = ["{{ 7*7 }}", "{% for x in range(3) %}loop{% endfor %}", "{{ config.__class__ }}", "{# hidden #}"]
+
+
+def payload_document(text: str):
+    """A report document with `text` in every slot a run or a model fills: run label, model, table
+    cells, headers, sample ids, dataset fields, predictions, parsed answers, errors, prompts
+    (also an image's alt attribute), card lines, missing-image notes and the notes."""
+    from janus_eval.analyse.reporting.collect import Board
+    from janus_eval.analyse.reporting.document import ReportData, Section
+    from janus_eval.analyse.reporting.samples import Failure, FailureSet, Gallery, GalleryItem, Thumb
+    from janus_eval.analyse.reporting.tables import Cell, Table
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), "navy").save(buf, "JPEG")
+    jpeg = buf.getvalue()
+    tbl = Table([text, "value"], [[Cell(text), Cell("1.00", delta=-0.5, numeric=True)]], {0})
+    failure = Failure(text, [(text, text)], text, text, text)
+    fs = FailureSet(text, "pope", 2, 1, 1, 1, [failure], [failure])
+    item = GalleryItem(text, text, text, False, text, [Thumb(jpeg), Thumb(None, text)], [text])
+    plain = GalleryItem(text, text, text, None, text, [])  # no card lines: the parsed field shown
+    gal = Gallery(text, "geneval", 2, 0, 1, [item, plain])
+    sec = Section(1, text, "understanding", (text, text), tbl, failures=[fs], galleries=[gal])
+    board = Board([], [text], {text: "understanding"}, {text: (text, "")}, pd.DataFrame())
+    return ReportData(board, tbl, tbl, [sec], text, [text])
+
+
+@pytest.mark.parametrize("text", [ATTR_BREAK, SCRIPT, IMG, BREAK, *SSTI])
+def test_template_shows_model_text_as_text(text):
+    """Every slot escapes its value (autoescape) and none is evaluated as Jinja (model text is a
+    variable's value, never template source): the page shows the text itself, `{{ 7*7 }}` not 49."""
+    from janus_eval.analyse.reporting.page_html import render_html
+
+    html = render_html(payload_document(text))
+    page = Tags()
+    page.feed(html)
+    names = [t for t, _ in page.tags]
+    assert "script" not in names and names.count("h1") == 1 and names.count("img") == 1
+    assert not [a for _, attrs in page.tags for a in attrs if a.startswith("on")]
+    shown = "".join(page.text)
+    assert shown.count(text) >= 20, shown.count(text)  # every slot, as the text itself
+    alt = next(attrs["alt"] for t, attrs in page.tags if t == "img")
+    assert alt == text  # an attribute value stays one attribute
+    if text in SSTI:
+        assert "49" not in shown and "loop" not in shown.replace(text, "") and "Config" not in shown
+    if any(c in text for c in '<>"'):
+        assert text not in html  # nowhere raw: not in text, not in an attribute
+
+
+def test_template_names_no_missing_field():
+    """StrictUndefined: a field the template reads and the document lacks stops the report with the
+    field's name; it is never rendered as an empty cell."""
+    import dataclasses
+    import types
+
+    import jinja2
+
+    from janus_eval.analyse.reporting.page_html import PAGE, environment, render_html
+
+    data = payload_document("x")
+    with pytest.raises(jinja2.UndefinedError, match="interval_note"):
+        environment().get_template(PAGE).render(data=data)  # a template variable left out
+    fs = data.sections[0].failures[0]
+    fields = {k: v for k, v in dataclasses.asdict(fs).items() if k != "n_errors"}
+    data.sections[0].failures[0] = types.SimpleNamespace(**fields)  # an older document's shape
+    with pytest.raises(jinja2.UndefinedError, match="n_errors"):
+        render_html(data)
+
+
+def test_template_environment_escapes_and_loads_only_the_package_folder():
+    import jinja2
+
+    from janus_eval.analyse.reporting.page_html import TEMPLATES, environment
+
+    env = environment()
+    assert env.autoescape is True and env.undefined is jinja2.StrictUndefined
+    assert isinstance(env.loader, jinja2.FileSystemLoader)
+    assert [Path(p) for p in env.loader.searchpath] == [TEMPLATES]
+    assert "|safe" not in (TEMPLATES / "leaderboard.html.j2").read_text(encoding="utf-8").replace(" ", "")
 
 
 # --- the HTML in a real browser --------------------------------------------------------------------

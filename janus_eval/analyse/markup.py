@@ -1,10 +1,11 @@
-"""Escaping for text the project did not write (model outputs, prompts, manifest fields).
+"""Display text and markdown escaping for text the project did not write (model outputs,
+prompts, manifest fields).
 
 Reports show predictions, prompts, run ids and model names; any of them may hold
-markup. `html_text` makes a string inert in HTML text and attribute values;
-`md_cell` makes it inert inside a markdown table cell (GitHub-flavoured: HTML is
-escaped, markdown punctuation and pipes are backslash-escaped, newlines become
-`<br>`, which this module writes itself).
+markup. `as_text` turns a value into display text (the HTML page's template escapes it:
+Jinja2 autoescaping, see reporting/page_html.py); `md_cell` makes it inert inside a
+markdown table cell (GitHub-flavoured: HTML is escaped, markdown punctuation and pipes
+are backslash-escaped, newlines become `<br>`, which this module writes itself).
 """
 
 from __future__ import annotations
@@ -26,10 +27,6 @@ def as_text(value: Any, limit: int | None = None) -> str:
     if limit is not None and len(text) > limit:
         text = text[: max(limit - 1, 0)] + "…"
     return text
-
-
-def html_text(value: Any, limit: int | None = None) -> str:
-    return html.escape(as_text(value, limit), quote=True)
 
 
 def md_cell(value: Any, limit: int | None = None) -> str:
