@@ -4,6 +4,7 @@ classifier really running on CPU as random-weight models of the real architectur
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import threading
 
@@ -92,12 +93,15 @@ def test_detector_checkpoint_is_downloaded_once_into_the_cache(no_env, tmp_path)
     folder.mkdir()
     (folder / "open_clip_pytorch_model.bin").write_bytes(b"clip")
     server = _Server(b"detector-bytes")
+    pin = hashlib.sha256(b"detector-bytes").hexdigest()[:8]  # a prefix, as the real pin
     try:
-        w1 = D.resolve_weights(folder, detector_url=server.url, allow_download=True)
-        w2 = D.resolve_weights(folder, detector_url=server.url, allow_download=True)
+        with pytest.raises(UsageError, match="not the pinned GenEval's detector checkpoint"):
+            D.resolve_weights(folder, detector_url=server.url, allow_download=True)  # the real pin
+        w1 = D.resolve_weights(folder, detector_url=server.url, detector_sha256=pin, allow_download=True)
+        w2 = D.resolve_weights(folder, detector_url=server.url, detector_sha256=pin, allow_download=True)
     finally:
         server.close()
-    assert server.hits == 1
+    assert server.hits == 2
     assert w1.detector_checkpoint == w2.detector_checkpoint == folder / D.DETECTOR_CHECKPOINT
     assert w1.detector_checkpoint.read_bytes() == b"detector-bytes"
     assert [p.name for p in folder.iterdir() if p.name.endswith(".part")] == []

@@ -12,7 +12,8 @@
   product (as `clip_benchmark`'s zero-shot classifier, which the official script uses).
 
 Weights come from local paths (arguments, or the environment variables below), else
-from the cache folder, else they are downloaded once into the cache when online.
+from the cache folder, else they are downloaded once into the cache when online (the
+detector checked against the sha256 prefix its file name carries, resumed when cut).
 Offline without them: a UsageError naming the files and where they go. With `demo=True`
 both are random-weight models of the same classes in small configurations, so the
 whole path runs offline (the scores mean nothing and are marked as demo scores).
@@ -29,10 +30,8 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import os
-import shutil
 import sys
 import types
-import urllib.request
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from janus_eval.core.download import fetch
 from janus_eval.core.errors import UsageError
-from janus_eval.core.files import atomic_write
 from janus_eval.core.paths import cache_root, default_device
 
 OBJECT_NAMES_PATH = Path(__file__).resolve().parent / "geneval_object_names.txt"
@@ -54,6 +53,9 @@ DETECTOR_URL = (
     "mask2former_swin-s-p4-w7-224_8xb2-lsj-50e_coco/"
     "mask2former_swin-s-p4-w7-224_8xb2-lsj-50e_coco_20220504_001756-c9d0c4f2.pth"
 )
+# OpenMMLab publishes no full sha256 for its checkpoints: the file name ends in the first 8 hex
+# digits of the file's sha256 (mmengine and torch.hub check just that prefix), so that is the pin.
+DETECTOR_SHA256 = "c9d0c4f2"
 CLIP_ARCH = "ViT-L-14"
 CLIP_PRETRAINED = "openai"
 CLIP_CHECKPOINTS = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin", "ViT-L-14.pt")
@@ -130,15 +132,6 @@ def _explicit(path: str | os.PathLike | None, env: str, what: str) -> Path | Non
     return p
 
 
-def download_once(url: str, dest: Path, timeout: float = 60.0) -> Path:
-    """Fetch `url` into `dest` unless it is already there (written atomically)."""
-    if dest.is_file():
-        return dest
-    with urllib.request.urlopen(url, timeout=timeout) as resp:
-        atomic_write(dest, lambda out: shutil.copyfileobj(resp, out, length=1 << 20))
-    return dest
-
-
 def resolve_weights(
     folder: str | os.PathLike | None = None,
     detector_config: str | os.PathLike | None = None,
@@ -147,11 +140,14 @@ def resolve_weights(
     *,
     allow_download: bool | None = None,
     detector_url: str = DETECTOR_URL,
+    detector_sha256: str = DETECTOR_SHA256,
 ) -> GenEvalWeights:
     """Explicit paths (arguments or environment) first, then files in `folder` (default
-    `default_dir()`), then a one-time download into that folder; `allow_download` None
-    means: unless offline ($HF_HUB_OFFLINE=1, which janus-eval also sets when the hub
-    cannot be reached, or $JANUS_EVAL_OFFLINE=1)."""
+    `default_dir()`, used as they are: a user may have put GenEval's own download there), then
+    a one-time download into that folder (the detector through core/download.fetch: its pinned
+    hash checked, a cut download resumed; CLIP through open_clip and the HF hub, into
+    `folder`/open_clip). `allow_download` None means: unless offline ($HF_HUB_OFFLINE=1,
+    which janus-eval also sets when the hub cannot be reached, or $JANUS_EVAL_OFFLINE=1)."""
     if allow_download is None:
         allow_download = not offline()
     where = Path(folder).expanduser() if folder else default_dir()
@@ -166,7 +162,13 @@ def resolve_weights(
         raise UsageError(missing_weights_message(where))
     try:
         if det is None:
-            det = download_once(detector_url, where / DETECTOR_CHECKPOINT)
+            det = fetch(
+                detector_url,
+                where / DETECTOR_CHECKPOINT,
+                detector_sha256,
+                what=f"GenEval's detector checkpoint {DETECTOR_CHECKPOINT}",
+                hint=f"(or set {ENV_DETECTOR_CHECKPOINT} or pass --geneval-dir)",
+            )
         if clip is None:
             clip = _download_clip(where)
     except UsageError:

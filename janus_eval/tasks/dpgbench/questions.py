@@ -1,21 +1,21 @@
 """DPG-Bench's question file `dpg_bench.csv`: a local path, the cache, or one download.
 
 The file lives in github.com/TencentQQGYLab/ELLA (`dpg_bench/dpg_bench.csv`); it
-is fetched from the commit that added it and checked against its git blob id, so
-a changed or truncated download is refused. `--demo` runs use the small
-hand-written question file shipped with the demo prompts instead.
+is fetched from the commit that added it (core/download.fetch: resumed when cut) and
+checked against its git blob id, so a changed or truncated download is refused. The blob
+id is the only hash of that file upstream publishes (git's own), so it is the pin rather
+than a sha256. `--demo` runs use the small hand-written question file shipped with the
+demo prompts instead.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from janus_eval.core.download import fetch
 from janus_eval.core.errors import UsageError
-from janus_eval.core.files import atomic_write_bytes
 from janus_eval.core.paths import cache_root
 
 DPG_CSV_URL = "https://raw.githubusercontent.com/TencentQQGYLab/ELLA/1cf31cea8230376ea51012b61352e61c402f64ed/dpg_bench/dpg_bench.csv"
@@ -32,34 +32,15 @@ def git_blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def download_csv(url: str, dest: Path, *, blob: str | None, timeout: float = 60.0) -> Path:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            data = resp.read()
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise UsageError(
-            f"DPG-Bench's question file is not cached ({dest}) and could not be downloaded from {url} "
-            f"({type(exc).__name__}); download it on a machine with internet and pass --dpg-csv PATH, "
-            f"or copy it to {dest}"
-        ) from exc
-    if blob is not None and git_blob_id(data) != blob:
-        raise UsageError(
-            f"the file downloaded from {url} is not the pinned dpg_bench.csv (git blob {git_blob_id(data)}, "
-            f"expected {blob}); pass a trusted copy with --dpg-csv PATH"
-        )
-    atomic_write_bytes(dest, data)
-    return dest
-
-
 def resolve_dpg_csv(
     path: str | os.PathLike | None = None,
     *,
     demo: bool = False,
     url: str = DPG_CSV_URL,
-    blob: str | None = DPG_CSV_BLOB,
+    blob: str = DPG_CSV_BLOB,
 ) -> Path:
     """The question file to score with: `path` if given, the demo file for demo runs, else the
-    cached download (downloading it once when missing)."""
+    cached download (downloading it once when missing; a cached copy got there verified)."""
     if path:
         p = Path(path).expanduser()
         if not p.is_file():
@@ -70,4 +51,6 @@ def resolve_dpg_csv(
     cached = cached_csv_path()
     if cached.is_file():
         return cached
-    return download_csv(url, cached, blob=blob)
+    return fetch(
+        url, cached, git_blob=blob, what="DPG-Bench's question file dpg_bench.csv", hint="or pass --dpg-csv PATH"
+    )
