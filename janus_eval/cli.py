@@ -194,14 +194,109 @@ JudgeTimeout = Annotated[
     Optional[float], typer.Option("--judge-timeout", callback=check_timeout, help=JUDGE_TIMEOUT_HELP)
 ]
 
+CONFIG_HELP = "YAML file of run's options (`tasks: pope`, `batch-size: 4`, ...); the command line wins over it."
+CONFIG_META = "janus_eval.config"  # ctx.meta: the --config file read, for error lines and the manifest
+COMMA_LISTS = ("tasks",)  # options taking a comma-separated list: a YAML list is joined with commas
+
+
+def load_config(ctx: typer.Context, value: Optional[Path]) -> Optional[Path]:
+    """The eager --config callback: the file's options become the command's defaults (click's
+    `default_map`, its documented way to read a config file), so the command line wins, a
+    required option is satisfied by the file, and every value from it is converted and checked
+    (types, ranges, callbacks) exactly as a typed one."""
+    if value is None or ctx.resilient_parsing:
+        return value
+    from janus_eval.core.config_file import read_config_file
+
+    raw = read_config_file(value)
+    defaults, spelled = config_defaults(ctx, value, raw)
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+    ctx.meta[CONFIG_META] = {"path": value, "keys": spelled, "options": raw}
+    return value
+
+
+def config_defaults(ctx: typer.Context, path: Path, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """(option name -> value as typed text, option name -> the key as the file spells it);
+    a key may be spelled with `-` or `_` (lmms-eval's YAML uses `_`)."""
+    import difflib
+
+    params = {p.name: p for p in ctx.command.params if p.name and p.name != "config"}
+    defaults: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for key, value in raw.items():
+        name = key.strip().removeprefix("--").replace("-", "_")
+        param = params.get(name)
+        if param is None:
+            close = difflib.get_close_matches(name, list(params), n=1)
+            hint = f"did you mean {close[0].replace('_', '-')}? " if close else ""
+            raise UsageError(
+                f"--config {path}: unknown key '{key}'; {hint}the keys are run's options "
+                "(see `janus-eval run --help`)"
+            )
+        if value is None:
+            raise UsageError(f"--config {path}: key '{key}' has no value; give one or remove the line")
+        defaults[name] = config_value(path, key, param, value)
+        spelled[name] = key
+    return defaults, spelled
+
+
+def config_value(path: Path, key: str, param: Any, value: Any) -> Any:
+    """A value from the file as the command line would type it (text), so click parses and
+    checks it as it would a typed one (`limit: 2.5` fails as `--limit 2.5` does); a list only
+    where the option takes several values. A YAML list of --sample-id ids is taken item by item
+    (an id may hold a comma, as MME's questions do); a string is split at commas, as typed."""
+    many = isinstance(value, list)
+    if isinstance(value, dict) or many and not (param.multiple or param.name in COMMA_LISTS):
+        what = "a list" if many else "a mapping"
+        raise UsageError(f"--config {path}: key '{key}' holds {what}; give it one value (`{key}: VALUE`)")
+    if param.multiple:
+        return [as_typed(v) for v in value] if many else as_typed(value).split(",")
+    if many:
+        return ",".join(as_typed(v) for v in value)
+    return as_typed(value)
+
+
+def as_typed(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def sample_id_list(ctx: typer.Context, values: Optional[list[str]]) -> Optional[tuple[str, ...]]:
+    """--sample-id values, each a comma-separated list when typed (a --config file's list is
+    already one id per item); repeats dropped, order kept."""
+    if not values:
+        return None
+    source = ctx.get_parameter_source("sample_id")
+    typed = getattr(source, "name", "COMMANDLINE") != "DEFAULT_MAP"
+    ids = [part.strip() for v in values for part in (v.split(",") if typed else [v])]
+    ids = [i for i in ids if i]
+    if not ids:
+        raise UsageError("--sample-id needs at least one sample id (e.g. --sample-id 12,57)")
+    return tuple(dict.fromkeys(ids))
+
+
+def config_record(ctx: typer.Context) -> Optional[dict[str, Any]]:
+    """What the manifest keeps of --config: the file's path and the options it held."""
+    read = ctx.meta.get(CONFIG_META)
+    if read is None:
+        return None
+    return {"path": str(Path(read["path"]).resolve()), "options": dict(read["options"])}
+
 
 @app.command()
 def run(
+    ctx: typer.Context,
+    config: Optional[Path] = typer.Option(None, "--config", is_eager=True, callback=load_config, help=CONFIG_HELP),
     tasks: str = typer.Option(..., "--tasks", help="Comma-separated task names or groups (see `list tasks`)."),
     model: str = typer.Option(
         ..., "--model", help="Janus-Pro-7B, Janus-Pro-1B, Janus-1.3B, janus-tiny, a hub id or a folder."
     ),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="First N samples of each task (fixed order)."),
+    offset: int = typer.Option(
+        0, "--offset", min=0, help="Skip the first N samples of each task (with --limit: samples N to N+LIMIT)."
+    ),
+    sample_id: Optional[list[str]] = typer.Option(
+        None, "--sample-id", help="Only these sample ids (comma-separated or repeated), as in a run's samples.jsonl."
+    ),
     batch_size: int = typer.Option(8, "--batch-size", min=1, help="Samples per model call."),
     output: Path = typer.Option(Path("results"), "--output", help="Results folder; the run goes in OUTPUT/RUN_ID."),
     run_id: Optional[str] = typer.Option(None, "--run-id", help="Name of the run; rerun the same id to resume."),
@@ -267,7 +362,8 @@ def run(
         for t in task_list
     ]
     spec = RunSpec(
-        model=model, output=output, limit=limit, batch_size=batch_size, demo=demo,
+        model=model, output=output, limit=limit, offset=offset, sample_ids=sample_id_list(ctx, sample_id),
+        config=config_record(ctx), batch_size=batch_size, demo=demo,
         run_id=run_id or default_run_id(model),  # named here, so a Ctrl-C can say which run to resume
         data_dir=data_dir, device=device, dtype=dtype, seed=seed, allow_pickle=allow_pickle, progress=progress,
         workers=workers, compile=compile,
@@ -502,8 +598,29 @@ def click_error_types() -> tuple[type[BaseException], ...]:
     return tuple(types)
 
 
+def config_line(exc: BaseException) -> str | None:
+    """A bad value that came from the --config file: the line names the file and its key."""
+    ctx, param = getattr(exc, "ctx", None), getattr(exc, "param", None)
+    if ctx is None or param is None or CONFIG_META not in ctx.meta:
+        return None
+    read = ctx.meta[CONFIG_META]
+    option = (getattr(param, "opts", None) or [f"--{param.name}"])[0]
+    if type(exc).__name__ == "MissingParameter":
+        key = param.name.replace("_", "-")
+        return f"error: missing option '{option}'; give it, or put `{key}: ...` in {read['path']}"
+    source = ctx.get_parameter_source(param.name)
+    if getattr(source, "name", None) != "DEFAULT_MAP":
+        return None
+    message = " ".join(str(getattr(exc, "message", "") or exc).split()).rstrip(".")
+    key = read["keys"][param.name]
+    return f"error: --config {read['path']}: key '{key}': {message}; fix it there (or give {option})"
+
+
 def usage_line(exc: BaseException) -> str:
     """click's message for a command-line mistake, on one line, with where to look."""
+    from_config = config_line(exc)
+    if from_config is not None:
+        return from_config
     message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
     option = getattr(exc, "option_name", None)
     ctx = getattr(exc, "ctx", None)

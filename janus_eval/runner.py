@@ -201,6 +201,39 @@ def check_resume_weights(manifest: Manifest | None, described: dict[str, Any]) -
         )
 
 
+def selected_tasks(
+    tasks: list[TaskConfig], data: dict[str, Any], opts: RunSpec
+) -> tuple[list[TaskConfig], list[str]]:
+    """The tasks left with samples after --sample-id and --offset, and a note for each one left
+    out. An id no task has, or an offset past a task's last sample, is a UsageError (before a
+    model is loaded); a task holding none of the --sample-id ids is left out."""
+    wanted = set(opts.sample_ids or ())
+    if opts.sample_ids is not None:
+        missing = [i for i in dict.fromkeys(opts.sample_ids) if all(i in data[t.name].unmatched for t in tasks)]
+        if missing:
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            shown = ", ".join(repr(i) for i in missing[:5]) + more
+            raise UsageError(
+                f"--sample-id {shown}: no such sample in task(s) {', '.join(t.name for t in tasks)}; the ids are "
+                f"the `{SAMPLE_ID}` values of a run's <task>/samples.jsonl"
+            )
+    kept, notes = [], []
+    for task in tasks:
+        loaded = data[task.name]
+        matched = loaded.total if opts.sample_ids is None else len(wanted - loaded.unmatched)
+        if loaded.samples:
+            kept.append(task)
+        elif matched == 0:
+            notes.append(f"skipping {task.name}: it has none of the --sample-id ids")
+        else:
+            chosen = "" if opts.sample_ids is None else " of the --sample-id ids"
+            raise UsageError(
+                f"--offset {opts.offset} is past the last sample of task {task.name} ({matched} samples{chosen}); "
+                "give a smaller one"
+            )
+    return kept, notes
+
+
 def _data_workers(opts: RunSpec, device: str) -> int:
     if opts.workers is not None:
         return opts.workers
@@ -271,7 +304,15 @@ def run(
     judges = judges if judges is not None else Judges(demo=opts.demo)
     # Cheap checks and data first: bad input fails before a model is loaded.
     check_resume(manifest, opts.model, tasks)
-    data = {t.name: load_samples(t, demo=opts.demo, data_dir=opts.data_dir, limit=opts.limit) for t in tasks}
+    data = {
+        t.name: load_samples(
+            t, demo=opts.demo, data_dir=opts.data_dir, limit=opts.limit, offset=opts.offset, sample_ids=opts.sample_ids
+        )
+        for t in tasks
+    }  # fmt: skip
+    tasks, notes = selected_tasks(tasks, data, opts)
+    for note in notes if world.main else []:
+        say(note)
     check_resume_data(manifest, data)
     check_resume_settings(manifest, opts, tasks)
     for task in tasks:  # settings, question files, judges: checked before hours of generation
@@ -295,11 +336,13 @@ def run(
     manifest.protocol = sorted({t.protocol for t in tasks})
     manifest.judge = judges.describe()
     manifest.scoring_overrides = dict(scoring_overrides or {})
+    manifest.config = opts.config
     manifest.timings["model_load_s"] = round(time.perf_counter() - started, 3)
     for task in tasks:
         manifest.tasks[task.name] = TaskEntry(
             config=task.to_dict(), config_hash=task.config_hash(), data=data[task.name].source,
-            n_samples=len(data[task.name].samples), limit=opts.limit,
+            n_samples=len(data[task.name].samples), limit=opts.limit, offset=opts.offset or None,
+            sample_ids=None if opts.sample_ids is None else list(opts.sample_ids),
         )  # fmt: skip
     if world.main:
         store.remove_partial_writes()  # left by a write that failed (disk full) or was killed

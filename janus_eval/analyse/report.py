@@ -35,10 +35,11 @@ def gather(board: Board, failure_limit: int = 50, gallery_limit: int = 24) -> Re
     can_plot = plotting.available()
     if not can_plot:
         notes.append("plots left out: matplotlib is not installed (pip install matplotlib)")
-    partial = [r.label for r in board.runs if r.info.limit]
+    partial = [r for r in board.runs if r.info.partial]
     if partial:
         notes.append(
-            f"{', '.join(partial)}: partial run(s), on the first N samples of each task (--limit N); "
+            f"{', '.join(r.label for r in partial)}: partial run(s), on a selection of each task's samples "
+            f"({'; '.join(f'{r.label}: {r.info.selection}' for r in partial)}; see --limit, --offset, --sample-id); "
             "their numbers are not the whole benchmark's"
         )
     demo = [r.label for r in board.runs if r.info.demo]

@@ -14,7 +14,9 @@ fingerprint at the top level, a `score` run without seed, data or timings).
     judge                           which judges scored (Judges.describe)
     scoring_overrides               the scorer settings given on the command line (also in each
                                     affected task's config, so in its config hash)
-    tasks                           per task: config, config_hash, data, n_samples, limit, resumed_samples
+    config                          `run --config FILE` only: {"path": FILE, "options": what it held}
+    tasks                           per task: config, config_hash, data, n_samples, limit, resumed_samples;
+                                    offset and sample_ids only when the run gave them (--offset, --sample-id)
     timings                         model_load_s, and per task answer_s / score_s
 """
 
@@ -73,11 +75,14 @@ class TaskEntry:
     n_samples: int | None = None
     limit: int | None = None
     resumed_samples: int | None = None
+    offset: int | None = None  # --offset N (None: from the first sample)
+    sample_ids: list[str] | None = None  # --sample-id (None: every id)
     # the keys this entry has on disk (None: a new entry, written whole); a `score` run's
     # entry has no data / limit / resumed_samples and is written back the same
     keys: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
 
     FIELDS = ("config", "config_hash", "data", "n_samples", "limit", "resumed_samples")
+    SELECTION = ("offset", "sample_ids")  # written only when set: the entries earlier versions wrote stay as they were
 
     @property
     def scoring(self) -> dict[str, Any]:
@@ -94,18 +99,21 @@ class TaskEntry:
             n_samples=raw.get("n_samples"),
             limit=raw.get("limit"),
             resumed_samples=raw.get("resumed_samples"),
-            keys=tuple(k for k in cls.FIELDS if k in raw),
+            offset=raw.get("offset"),
+            sample_ids=None if raw.get("sample_ids") is None else [str(i) for i in raw["sample_ids"]],
+            keys=tuple(k for k in (*cls.FIELDS, *cls.SELECTION) if k in raw),
         )
 
     def to_dict(self) -> dict[str, Any]:
         keys = self.FIELDS if self.keys is None else self.keys
         out = {k: getattr(self, k) for k in self.FIELDS if k in keys or getattr(self, k) is not None}
+        out.update({k: getattr(self, k) for k in self.SELECTION if k in keys or getattr(self, k) is not None})
         return out
 
 
 # Top-level keys written only when set: a `run` manifest has no kind / source_file, and no
 # `updated` before its first task is scored.
-OPTIONAL = ("updated", "kind", "source_file")
+OPTIONAL = ("updated", "kind", "source_file", "config")
 
 
 @dataclass
@@ -126,6 +134,7 @@ class Manifest:
     git_sha: str | None = None
     judge: dict[str, Any] | None = None
     scoring_overrides: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] | None = None  # run --config FILE: {"path": FILE, "options": what it held}
     tasks: dict[str, TaskEntry] = field(default_factory=dict)
     timings: dict[str, Any] = field(default_factory=dict)
     # keys of an older manifest this version does not know: kept, written back as they were
@@ -155,6 +164,7 @@ class Manifest:
             git_sha=raw.get("git_sha"),
             judge=raw.get("judge"),
             scoring_overrides=dict(raw.get("scoring_overrides") or {}),
+            config=raw.get("config"),
             tasks={str(k): TaskEntry.from_dict(v) for k, v in (raw.get("tasks") or {}).items()},
             timings=dict(raw.get("timings") or {}),
             extra={k: v for k, v in raw.items() if k not in known},
@@ -187,6 +197,7 @@ class Manifest:
             "git_sha": self.git_sha,
             "judge": self.judge,
             "scoring_overrides": dict(self.scoring_overrides),
+            "config": self.config,
             "tasks": {name: entry.to_dict() for name, entry in self.tasks.items()},
             "timings": dict(self.timings),
         }

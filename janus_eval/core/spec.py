@@ -9,8 +9,9 @@ context, handed to the scorer beside its settings (runner.score_records), never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,9 @@ class RunSpec:
     output: Path = Path("results")
     run_id: str | None = None
     limit: int | None = None
+    # --offset / --sample-id: like --limit they select samples, so a run with them is partial
+    offset: int = 0
+    sample_ids: tuple[str, ...] | None = None
     batch_size: int = 8
     demo: bool = False
     data_dir: Path | None = None
@@ -31,6 +35,8 @@ class RunSpec:
     workers: int | None = None  # data workers; None: 4 on CUDA, 0 on CPU
     rank: int = 0  # torchrun: this process's rank and the world size
     world_size: int = 1
+    # --config: {"path": the file, "options": what it held}, recorded in the manifest
+    config: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
     @property
     def shard(self) -> int | None:

@@ -105,13 +105,35 @@ def make_ids(rows: list[dict[str, Any]], id_columns: tuple[str, ...]) -> list[st
 
 @dataclass
 class LoadedData:
-    samples: list[Sample]
+    samples: list[Sample]  # the selected ones (--sample-id, --offset, --limit), in the task's order
     source: dict[str, Any]  # what was loaded, for the manifest
+    total: int = 0  # the task's samples before the selection
+    unmatched: frozenset[str] = frozenset()  # asked-for sample ids the task does not have
+
+
+def select_samples(
+    samples: list[Sample], *, offset: int = 0, limit: int | None = None, sample_ids: tuple[str, ...] | None = None
+) -> list[Sample]:
+    """The samples a run asks for, in the task's fixed order: those with the given ids (all when
+    None), then from the `offset`-th on, at most `limit` of them."""
+    if sample_ids is not None:
+        wanted = set(sample_ids)
+        samples = [s for s in samples if s.id in wanted]
+    return samples[offset : None if limit is None else offset + limit]
 
 
 def load_samples(
-    task: TaskConfig, *, demo: bool = False, data_dir: Path | None = None, limit: int | None = None
+    task: TaskConfig,
+    *,
+    demo: bool = False,
+    data_dir: Path | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    sample_ids: tuple[str, ...] | None = None,
 ) -> LoadedData:
+    """The task's samples, selected. Ids are made over the whole task before the selection, so
+    a sample's id never depends on it (a repeated id's `#n` counts every row): a run resumed with
+    another --offset, --limit or --sample-id finds its records."""
     if demo:
         dataset, source = _load_demo(task)
     elif task.dataset.path.startswith(PACKAGE_PREFIX):
@@ -121,9 +143,10 @@ def load_samples(
     else:
         dataset, source = _load_hub(task.dataset, task.name)
     dataset = _keep_rows(task, dataset)
-    if limit is not None:
-        dataset = dataset.select(range(min(limit, len(dataset))))
-    return LoadedData(_to_samples(task, dataset, _joined_images(task, dataset, source, data_dir)), source)
+    samples = _to_samples(task, dataset, _joined_images(task, dataset, source, data_dir))
+    unmatched = frozenset(sample_ids or ()) - {s.id for s in samples}
+    chosen = select_samples(samples, offset=offset, limit=limit, sample_ids=sample_ids)
+    return LoadedData(chosen, source, total=len(samples), unmatched=unmatched)
 
 
 def _to_samples(task: TaskConfig, dataset, joined=None) -> list[Sample]:

@@ -59,6 +59,12 @@ class RunInfo:
     tasks: dict[str, TaskInfo] = field(default_factory=dict)
     demo: bool = False  # --demo: shipped sample sets and random-weight judges; never beside the paper
     limit: int | None = None  # --limit N: the first N samples of each task, not the whole benchmark
+    selection: str = ""  # how the samples were selected (--limit, --offset, --sample-id); "": every sample
+
+    @property
+    def partial(self) -> bool:
+        """A selection of each task's samples: its numbers are not the whole benchmark's."""
+        return bool(self.selection)
 
     @property
     def short_fingerprint(self) -> str:
@@ -95,7 +101,22 @@ def run_info(store: RunStore) -> RunInfo:
         tasks=tasks,
         demo=manifest.demo,
         limit=max((e.limit for e in manifest.tasks.values() if e.limit), default=None),
+        selection=selection(manifest),
     )
+
+
+def selection(manifest: Manifest) -> str:
+    """The run's sample selection in words ("offset 10, limit 5", "3 sample ids"); "" for a run
+    on every sample of its tasks."""
+    entries = list(manifest.tasks.values())
+    offset = max((e.offset for e in entries if e.offset), default=None)
+    limit = max((e.limit for e in entries if e.limit), default=None)
+    ids = {i for e in entries if e.sample_ids is not None for i in e.sample_ids}
+    asked_ids = any(e.sample_ids is not None for e in entries)
+    parts = [f"{len(ids)} sample id{'' if len(ids) == 1 else 's'}"] if asked_ids else []
+    parts += [f"offset {offset}"] if offset else []
+    parts += [f"limit {limit}"] if limit else []
+    return ", ".join(parts)
 
 
 def load_run(path: Path) -> RunInfo:
