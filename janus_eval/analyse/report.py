@@ -39,8 +39,7 @@ def gather(board: Board, failure_limit: int = 50, gallery_limit: int = 24) -> Re
     if partial:
         notes.append(
             f"{', '.join(r.label for r in partial)}: partial run(s), on a selection of each task's samples "
-            f"({'; '.join(f'{r.label}: {r.info.selection}' for r in partial)}; see --limit, --offset, --sample-id); "
-            "their numbers are not the whole benchmark's"
+            "(the label says which: --limit, --offset, --sample-id); their numbers are not the whole benchmark's"
         )
     demo = [r.label for r in board.runs if r.info.demo]
     if demo:

@@ -142,7 +142,7 @@ def collect(
         seen[info.run_id] = seen.get(info.run_id, 0) + 1
         label = info.run_id if seen[info.run_id] == 1 else f"{info.run_id} #{seen[info.run_id]}"
         label += DEMO_MARK if info.demo else ""  # the label goes wherever the run's numbers go
-        label += f" (limit {info.limit})" if info.limit else ""  # a partial run: not the whole benchmark
+        label += f" ({info.selection})" if info.partial else ""  # a partial run: not the whole benchmark
         scores = _scores(info, n_boot, seed)
         runs.append(RunResult(info, label, scores, None if info.demo else paper_model(info.model, paper_models)))
 
