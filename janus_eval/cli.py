@@ -286,10 +286,13 @@ def config_record(ctx: typer.Context) -> Optional[dict[str, Any]]:
 def run(
     ctx: typer.Context,
     config: Optional[Path] = typer.Option(None, "--config", is_eager=True, callback=load_config, help=CONFIG_HELP),
-    tasks: str = typer.Option(..., "--tasks", help="Comma-separated task names or groups (see `list tasks`)."),
-    model: str = typer.Option(
-        ..., "--model", help="Janus-Pro-7B, Janus-Pro-1B, Janus-1.3B, janus-tiny, a hub id or a folder."
+    tasks: str = typer.Option(
+        ..., "--tasks", help="Comma-separated task names or groups (see `list tasks`); here or in --config."
     ),
+    model: str = typer.Option(
+        ..., "--model",
+        help="Janus-Pro-7B, Janus-Pro-1B, Janus-1.3B, janus-tiny, a hub id or a folder; here or in --config.",
+    ),  # fmt: skip
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="First N samples of each task (fixed order)."),
     offset: int = typer.Option(
         0, "--offset", min=0, help="Skip the first N samples of each task (with --limit: samples N to N+LIMIT)."
