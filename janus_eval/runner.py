@@ -359,7 +359,7 @@ def read_samples_file(path: Path, task: TaskConfig) -> list[dict[str, Any]]:
 
     if not path.is_file():
         raise UsageError(f"no samples file at {path}")
-    contract = get_sample_contract(task.scorer)
+    contract = get_sample_contract(task.scorer, task.scoring, root=path.resolve().parent)  # images, questions
     rows = []
     with open(path, encoding="utf-8") as fh:
         try:
