@@ -31,6 +31,7 @@ from janus_eval.solve.generation import draw_samples, generation_settings
 from janus_eval.solve.models.base import ModelAdapter
 from janus_eval.solve.pipeline import prepared_batches
 from janus_eval.store.run_store import RunStore, json_objects, safe_name
+from janus_eval.tasks.dataset_rows import check_dataset_rows
 from janus_eval.tasks.registry import get_preflight, get_scorer, with_scoring_overrides
 
 
@@ -280,6 +281,7 @@ def run(
         preflight = get_preflight(task.scorer)
         if preflight is not None:
             preflight(task.scoring, judges)
+        check_dataset_rows(task, data[task.name], demo=opts.demo)  # the samples contract on its rows
     started = time.perf_counter()
     if world.main:
         say(f"loading {opts.model} on {device}")  # seconds to minutes: say what is happening

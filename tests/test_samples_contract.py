@@ -441,3 +441,62 @@ def test_fuzz_generation_samples_contract(tmp_path, task, demo_judges):
         new = {subset for _, subset in set(zip(table["metric"], table["subset"])) - base_keys}
         assert new <= allowed_subsets, (task, field, value, new)  # no tag or category the benchmark lacks
     assert accepted and refused, (accepted, refused)  # the cases reach both outcomes
+
+
+# --- the contract on the rows `run` loads (tasks/dataset_rows.py) -----------------------------
+def test_shipped_demo_and_packaged_rows_pass_the_contract():
+    from janus_eval.data.load import load_samples
+    from janus_eval.tasks.dataset_rows import check_dataset_rows
+    from janus_eval.tasks.registry import task_names
+
+    for name in task_names():
+        task = load_task(name)
+        check_dataset_rows(task, load_samples(task, demo=True), demo=True)
+    check_dataset_rows(load_task("geneval"), load_samples(load_task("geneval")))  # all 553 prompts
+
+
+def test_a_bad_row_of_a_data_dir_copy_stops_run_before_any_model_work(tmp_path):
+    """A local POPE copy in the real schema (parquet) whose row 4 has the category "Random ":
+    scored, it would have been a fourth split; `run` stops with one line before loading the model."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from helpers import write_pope_copy
+
+    data = write_pope_copy(tmp_path / "data", 6)
+    (file,) = (data / "pope").glob("*.parquet")
+    table = pq.read_table(file)
+    categories = table.column("category").to_pylist()
+    categories[4] = "Random "
+    pq.write_table(table.set_column(table.schema.get_field_index("category"), "category", pa.array(categories)), file)
+    out = tmp_path / "out"
+    proc = run_subprocess(
+        "run", "--tasks", "pope", "--model", "janus-tiny", "--data-dir", data, "--output", out, "--run-id", "bad",
+        "--no-progress", timeout=240,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert "task pope" in line and str(data / "pope") in line and "row 4" in line and "'category'" in line
+    assert "adversarial, popular, random" in line and "Traceback" not in proc.stderr
+    assert not list(out.rglob("samples.jsonl")) and not list(out.rglob("manifest.json"))
+
+
+def test_hub_and_packaged_rows_are_named_by_their_source():
+    from dataclasses import replace
+
+    from janus_eval.core.sample import Sample
+    from janus_eval.data.load import LoadedData, load_samples
+    from janus_eval.tasks.dataset_rows import check_dataset_rows
+    from janus_eval.tasks.dpgbench.questions import DEMO_CSV
+
+    good = {"question_id": "a.jpg", "question": "Is it?", "answer": "Yes", "category": "existence"}
+    rows = [Sample("a", good), Sample("b", {**good, "answer": "Yes please"})]
+    hub = {"kind": "hub", "path": "lmms-lab/MME", "name": None, "split": "test", "revision": "abc"}
+    with pytest.raises(UsageError) as info:
+        check_dataset_rows(load_task("mme"), LoadedData(rows, hub))
+    assert str(info.value).startswith("task mme: dataset lmms-lab/MME (config default, split test) row 1 (sample b): ")
+    assert "'answer'" in str(info.value) and "yes, no" in str(info.value)
+    # the real prompts against a question file that lacks them: refused before hours of drawing
+    task = load_task("dpgbench")
+    task = replace(task, scoring={**task.scoring, "csv": str(DEMO_CSV)})
+    with pytest.raises(UsageError, match=r"packaged file data/prompts.jsonl row 0 .*demo_questions.csv has no quest"):
+        check_dataset_rows(task, load_samples(task, limit=2))
