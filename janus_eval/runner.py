@@ -31,6 +31,7 @@ from janus_eval.solve.generation import draw_samples, generation_settings
 from janus_eval.solve.models.base import ModelAdapter
 from janus_eval.solve.pipeline import prepared_batches
 from janus_eval.store.run_store import RunStore, json_objects, safe_name
+from janus_eval.tasks.dataset_rows import check_dataset_rows
 from janus_eval.tasks.registry import get_preflight, get_scorer, with_scoring_overrides
 
 
@@ -321,6 +322,7 @@ def run(
         preflight = get_preflight(task.scorer)
         if preflight is not None:
             preflight(task.scoring, judges)
+        check_dataset_rows(task, data[task.name], demo=opts.demo)  # the samples contract on its rows
     started = time.perf_counter()
     if world.main:
         say(f"loading {opts.model} on {device}")  # seconds to minutes: say what is happening
@@ -402,7 +404,7 @@ def read_samples_file(path: Path, task: TaskConfig) -> list[dict[str, Any]]:
 
     if not path.is_file():
         raise UsageError(f"no samples file at {path}")
-    contract = get_sample_contract(task.scorer)
+    contract = get_sample_contract(task.scorer, task.scoring, root=path.resolve().parent)  # images, questions
     rows = []
     with open(path, encoding="utf-8") as fh:
         try:

@@ -5,15 +5,24 @@ line by line before anything is scored, so a value that would change a metric (a
 file, the line, the field and what it should be, never a new split averaged into a score.
 
 Each task's scorer module declares `SAMPLE_FIELDS` (a tuple of `Field`) and may declare
-`check_sample(row) -> str | None` for rules across fields; `check_row` applies both."""
+`check_sample(row) -> str | None` for rules across fields; `check_row` applies both. A scorer
+whose rows point outside themselves (image files, a question file) also declares
+`file_check(context) -> check`: a row check for one file's rows, built once per file from a
+`Context` (the scorer's settings, the folder the image paths are relative to), that can also
+see what earlier rows held (a prompt given twice)."""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from pathlib import Path
 from typing import Any
+
+from PIL import Image
 
 JSON_TYPES: dict[type, str] = {str: "a string", int: "an integer", float: "a number", list: "a list", dict: "an object"}
 
@@ -99,10 +108,13 @@ def id_field(name: str) -> Field:
     return Field(name, kinds=(str, int), required=True, nullable=False)
 
 
-def check_row(row: dict[str, Any], fields: Iterable[Field], check: Callable[[dict], str | None] | None) -> str | None:
-    """The first problem of a samples-file row under a task's contract, or None."""
+def check_row(
+    row: dict[str, Any], fields: Iterable[Field], check: Callable[[dict], str | None] | None, *, common: bool = True
+) -> str | None:
+    """The first problem of a samples-file row under a task's contract, or None; `common`:
+    also the fields every samples file has (a dataset row, before a run, has not)."""
     seen = set()
-    for field in (*fields, *COMMON):  # a task's own spec of a common field wins
+    for field in (*fields, *(COMMON if common else ())):  # a task's own spec of a common field wins
         if field.name in seen:
             continue
         seen.add(field.name)
@@ -110,3 +122,55 @@ def check_row(row: dict[str, Any], fields: Iterable[Field], check: Callable[[dic
         if problem:
             return problem
     return check(row) if check is not None else None
+
+
+RowCheck = Callable[[dict[str, Any]], "str | None"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a file's rows are checked against beyond themselves: the task's scorer `settings`
+    (a question file's path), `root`, the folder image paths are relative to (None for dataset
+    rows before a run, which point at no images yet), and `demo` (demo judges read the demo
+    question file)."""
+
+    settings: Mapping[str, Any] = dataclass_field(default_factory=dict)
+    root: Path | None = None
+    demo: bool = False
+
+
+def answered(row: dict[str, Any]) -> bool:
+    """A row the scorer judges (error null and a prediction); the others are only counted."""
+    return row.get("error") is None and row.get("prediction") is not None
+
+
+def outside_problem(name: str, value: str, root: Path) -> str | None:
+    """An image path of field `name` must stay inside `root` (written relative to it, no `..`
+    out of it; an absolute path only inside it), so a samples file cannot make a scorer read
+    any file on the machine."""
+    base = os.path.normpath(os.path.abspath(root))
+    if os.path.commonpath([base, os.path.normpath(os.path.join(base, value))]) == base:
+        return None
+    return (
+        f"field '{name}' names {shown(value)}, outside the samples file's folder {base}; "
+        "it should be an image path relative to that folder"
+    )
+
+
+def image_path_problem(name: str, value: str, root: Path, *, readable: bool) -> str | None:
+    """An image path inside `root` (`outside_problem`) that exists and, with `readable`, that
+    PIL can read (its chunks and checksums; nothing is decoded, so this stays cheap)."""
+    problem = outside_problem(name, value, root)
+    if problem:
+        return problem
+    path = os.path.join(os.path.abspath(root), value)
+    if not os.path.isfile(path):
+        return f"field '{name}' names {shown(value)}, which is not a file in {root}; put it there or fix the path"
+    if readable:
+        try:
+            with Image.open(path) as img:
+                img.verify()
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+            reason = " ".join(str(exc).split())[:80] or type(exc).__name__
+            return f"field '{name}' names {shown(value)}, which is not a readable image ({reason}); draw it again"
+    return None

@@ -145,12 +145,30 @@ def get_preflight(name: str) -> Callable[..., None] | None:
     return getattr(scorer_module(name), "preflight", None)
 
 
-def get_sample_contract(name: str) -> tuple[tuple[Any, ...], Callable[..., str | None] | None] | None:
-    """A scorer's samples contract (score/contract.py): its `SAMPLE_FIELDS` and optional
-    `check_sample(row)`; None for a scorer that declares none."""
+def get_sample_contract(
+    name: str, settings: Mapping[str, Any] | None = None, *, root: Path | None = None, demo: bool = False
+) -> tuple[tuple[Any, ...], Callable[..., str | None] | None] | None:
+    """A scorer's samples contract (score/contract.py): its `SAMPLE_FIELDS` and one row check,
+    its `check_sample(row)` and, given `settings` (the task's scorer settings; `root`: the folder
+    image paths are relative to), its `file_check(context)` for one file's rows, built here (a
+    question file read once); None for a scorer that declares no fields."""
+    from janus_eval.score.contract import Context
+
     module = scorer_module(name)
     fields = getattr(module, "SAMPLE_FIELDS", None)
-    return None if fields is None else (tuple(fields), getattr(module, "check_sample", None))
+    if fields is None:
+        return None
+    checks = [getattr(module, "check_sample", None)]
+    if settings is not None and hasattr(module, "file_check"):
+        checks.append(module.file_check(Context(settings, root=root, demo=demo)))
+    chosen = [c for c in checks if c is not None]
+    if len(chosen) < 2:
+        return tuple(fields), (chosen[0] if chosen else None)
+
+    def check(row: dict[str, Any]) -> str | None:
+        return next((p for p in (c(row) for c in chosen) if p), None)
+
+    return tuple(fields), check
 
 
 def build_prompt(row: dict[str, Any], template_text: str, builder_name: str = "template") -> str:

@@ -52,6 +52,8 @@ from PIL import Image
 
 from janus_eval.core.errors import UsageError
 from janus_eval.score.base import Scored, answered, error_rows, table
+from janus_eval.score.contract import Context, Field, RowCheck, id_field, outside_problem, shown
+from janus_eval.score.contract import answered as row_answered
 from janus_eval.score.judges import Judges
 from janus_eval.tasks.dpgbench.grid import MAX_TILES, split_grid
 
@@ -291,6 +293,65 @@ def preflight(settings: dict[str, Any], judges: Judges | None = None) -> None:
         official_quirks=bool(settings.get("official_quirks")),
     )
     judges.check_vqa(settings)
+
+
+# --- the samples contract (score/contract.py): what this scorer reads from a samples file ---
+SAMPLE_FIELDS = (
+    id_field("item_id"),  # the prompt stem: its questions in the question file
+    Field("prompt"),
+    Field("images", kinds=(list,), items=str),  # [the grid's path] (else `prediction` is that path)
+    Field("n_images", kinds=(int,)),  # tiles in the grid; null: 4
+)
+
+
+def check_sample(row: dict) -> str | None:
+    """One grid per prompt, of 1 to 4 tiles (a longer `images` list would be scored by its first
+    path alone, a tile count outside 1-4 would crop tiles that are not there)."""
+    n = row.get("n_images")
+    if n is not None and not 1 <= n <= MAX_TILES:
+        return f"field 'n_images' is {n}; it should be the grid's number of tiles, 1 to {MAX_TILES} (or null: 4)"
+    images = row.get("images")
+    if images is not None and len(images) > 1:
+        return f"field 'images' is {shown(images)}; it should hold one path: the prompt's images tiled as one grid"
+    return None
+
+
+def grid_field(row: dict[str, Any]) -> tuple[str, Any]:
+    """The field holding the path of the grid the scorer reads, and its value."""
+    images = row.get("images")
+    return ("images", images[0]) if isinstance(images, list) and images else ("prediction", row.get("prediction"))
+
+
+def file_check(context: Context) -> RowCheck:
+    """A file's rows against the question file (read once): every item_id is a prompt it has
+    questions for, once (a repeat would count the prompt twice); an answered row's grid path is
+    a string inside the samples file's folder. A grid that is missing or unreadable stays a
+    per-prompt failure (the `failed` row), as the official script skips an image it cannot score."""
+    from janus_eval.tasks.dpgbench.questions import resolve_dpg_csv
+
+    csv = resolve_dpg_csv(context.settings.get("csv"), demo=context.demo)
+    items = read_questions(csv, official_quirks=bool(context.settings.get("official_quirks"))).items
+    example = next(iter(items), "")
+    seen: set[str] = set()
+
+    def check(row: dict[str, Any]) -> str | None:
+        item = str(row["item_id"]).strip()
+        if item not in items:
+            return (
+                f"field 'item_id' is {shown(row['item_id'])}, which {Path(csv).name} has no questions for; "
+                f"it should be a DPG-Bench prompt stem (e.g. {example}) of that question file"
+            )
+        if item in seen:
+            return f"field 'item_id' is {shown(row['item_id'])}, which an earlier line has too; one line per prompt"
+        seen.add(item)
+        if context.root is None or not row_answered(row):
+            return None
+        name, value = grid_field(row)
+        if not isinstance(value, str):
+            return f"field '{name}' is {shown(value)}; it should be the path of the prompt's grid image"
+        return outside_problem(name, value, context.root)  # a missing or broken grid: a failed prompt
+
+    return check
 
 
 def _image_path(value: str, root: str | None) -> Path:

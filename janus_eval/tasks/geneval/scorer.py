@@ -53,8 +53,10 @@ from PIL import Image, ImageOps
 
 from janus_eval.core.errors import UsageError
 from janus_eval.score.base import Scored, answered, error_rows, table
+from janus_eval.score.contract import Context, Field, RowCheck, image_path_problem, shown
+from janus_eval.score.contract import answered as row_answered
 from janus_eval.score.judges import Judges
-from janus_eval.score.judges.geneval_detector import Detection, GenEvalJudge
+from janus_eval.score.judges.geneval_detector import Detection, GenEvalJudge, object_names
 from janus_eval.tasks.geneval.order import argsort_numpy123
 
 TAGS = ("single_object", "two_object", "counting", "colors", "position", "color_attr")
@@ -363,6 +365,109 @@ def records_from_folder(folder: str | Path) -> list[dict[str, Any]]:
     if not records:
         raise UsageError(f"{folder} holds no GenEval prompt folders (<index:05d>/metadata.jsonl + samples/)")
     return records
+
+
+# --- the samples contract (score/contract.py): what this scorer reads from a samples file ---
+SAMPLE_FIELDS = (
+    Field("index", kinds=(int,), required=True, nullable=False),  # the prompt's line: its image folder
+    Field("tag", allowed=TAGS, required=True, nullable=False),  # anything else would be a new tag score
+    Field("include", kinds=(list, str), required=True, nullable=False),  # clauses, or the same as JSON text
+    Field("exclude", kinds=(list, str)),
+    Field("prompt"),
+    Field("images", kinds=(list,), items=str),
+)
+CLAUSE_KEYS = ("class", "count", "color", "position")
+OBJECT_NAMES = frozenset(object_names())  # the 80 COCO classes the detector labels
+
+
+def _clause_problem(name: str, n: int, clause: Any, earlier: int) -> str | None:
+    """What is wrong with clause `n` of `include`/`exclude`; `earlier`: how many include
+    clauses come before it (a position's target must be one of them)."""
+    where = f"field '{name}' clause {n}"
+    if not isinstance(clause, dict):
+        return f"{where} is {shown(clause)}; it should be an object {{class, count, color?, position?}}"
+    keys = CLAUSE_KEYS if name == "include" else ("class", "count")
+    unknown = [k for k in clause if k not in keys]
+    if unknown:  # a typo ("colour") would drop the rule silently
+        return f"{where} has key {shown(unknown[0])}; a clause has only {', '.join(keys)}"
+    cls, count = clause.get("class"), clause.get("count")
+    if cls not in OBJECT_NAMES:
+        return (
+            f"{where} has class {shown(cls)}; it should be one of the 80 COCO classes the detector knows "
+            "(score/judges/geneval_object_names.txt, e.g. dog, traffic light)"
+        )
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        return f"{where} has count {shown(count)}; it should be a positive integer"
+    if "color" in clause and clause["color"] not in COLORS:
+        return f"{where} has color {shown(clause['color'])}; it should be one of {', '.join(COLORS)}"
+    if "position" in clause:
+        pos = clause["position"]
+        ok = isinstance(pos, list) and len(pos) == 2 and pos[0] in RELATIONS
+        target = pos[1] if ok else None
+        if not ok or not isinstance(target, int) or isinstance(target, bool) or not 0 <= target < earlier:
+            return (
+                f"{where} has position {shown(pos)}; it should be [relation, index] with the relation one of "
+                f"{', '.join(RELATIONS)} and the index that of an earlier include clause "
+                f"({'0' if earlier == 1 else f'0 to {earlier - 1}'})"
+                if earlier
+                else f"{where} has a position, but no include clause comes before it to be its target"
+            )
+    return None
+
+
+def _clauses_problem(name: str, value: Any) -> str | None:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else []
+        except ValueError:
+            return f"field '{name}' is {shown(value)}, not JSON; it should be a list of clauses (or that list as JSON)"
+    if not isinstance(value, list):
+        return f"field '{name}' is {shown(value)}; it should be a list of clauses {{class, count, ...}}"
+    if name == "include" and not value:
+        return "field 'include' is empty; it should list at least one clause {class, count, ...}"
+    for n, clause in enumerate(value):
+        problem = _clause_problem(name, n, clause, n)
+        if problem:
+            return problem
+    return None
+
+
+def check_sample(row: dict) -> str | None:
+    """The prompt's metadata as in GenEval's evaluation_metadata.jsonl: the index names a folder,
+    every clause names a class the detector knows, a positive count, one of the ten colours and a
+    relation to an earlier clause (anything else would be judged by rules that do not exist)."""
+    if row["index"] < 0:
+        return f"field 'index' is {row['index']}; it should be the prompt's line in evaluation_metadata.jsonl (from 0)"
+    for name in ("include", "exclude"):
+        if row.get(name) is not None:
+            problem = _clauses_problem(name, row[name])
+            if problem:
+                return problem
+    return None
+
+
+def file_check(context: Context) -> RowCheck:
+    """A file's rows: one per prompt (a repeated index would count its images twice), and each
+    answered row's images inside the samples file's folder, present and readable: the official
+    evaluator judges every image it finds and stops at one it cannot read, so a missing or
+    broken image is a bad file here too, not a silent wrong verdict."""
+    seen: set[int] = set()
+
+    def check(row: dict[str, Any]) -> str | None:
+        if row["index"] in seen:
+            return f"field 'index' is {row['index']}, which an earlier line has too; one line per prompt"
+        seen.add(row["index"])
+        if context.root is None or not row_answered(row):
+            return None
+        if "images" not in row or row["images"] is None:
+            return "missing field 'images'; it should list the prompt's image paths, relative to the samples file"
+        for rel in row["images"]:
+            problem = image_path_problem("images", rel, context.root, readable=True)
+            if problem:
+                return problem
+        return None
+
+    return check
 
 
 # The settings `run` and `score` take from the command line (--geneval-dir): put into the
