@@ -219,7 +219,8 @@ def test_score_file_with_a_failing_judge_is_a_usage_error(tmp_path, monkeypatch)
              "category": "c", "L2-category": "l", "prediction": "something vague"} for i in range(5)]  # fmt: skip
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     with ChatServer(lambda body, n: ("status", 500)) as server:
-        judges = Judges(llm=LLMJudge(model="grader-x", base_url=server.base_url, cache_path=tmp_path / "c.jsonl"))
+        judges = Judges(llm=LLMJudge(model="grader-x", base_url=server.base_url, cache_path=tmp_path / "c.jsonl",
+                                     concurrency=1))  # one after another: the count below is exact
         with pytest.raises(UsageError) as err:
             score_file(load_task("mmbench"), path, tmp_path / "out", "s", "external", judges)
     assert f"LLM judge grader-x at {server.base_url} failed 3 requests in a row" in str(err.value)

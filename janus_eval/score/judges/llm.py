@@ -157,6 +157,7 @@ class LLMJudge:
     _last_failure: str = field(default="", init=False, repr=False)
     _failing_since: float | None = field(default=None, init=False, repr=False)  # start of the first failed try
     _hung: bool = field(default=False, init=False, repr=False)  # no reply for max_wait seconds
+    _open: bool = field(default=False, init=False, repr=False)  # the breaker: taken for unavailable
     _cache: JudgeCache | None = field(default=None, init=False, repr=False)
     # threads share the state above: `_lock` guards it; `_pending` holds the keys being asked
     # (the event is set once the reply is cached or the ask failed); `_stop` wakes backoff
@@ -212,7 +213,8 @@ class LLMJudge:
         try:
             reply = self._request(prompt, temperature=temperature, max_tokens=max_tokens)
             with self._lock:
-                self._failures = 0
+                if not self._open:  # a reply under way when the breaker opened keeps it open
+                    self._failures = 0
                 self._failing_since = None
                 self.cache.put(key, self.model, prompt, reply)
             return reply
@@ -223,10 +225,12 @@ class LLMJudge:
                 if not exc.systemic:  # an answer (HTTP 400 to this prompt): the judge is not hanging
                     self._failing_since = None
                     raise
-                self._failures += 1
-                self._last_failure = exc.reason
-                if not self.unavailable:
-                    raise
+                if not self._open:  # open already (another thread's failure): not counted again
+                    self._failures += 1
+                    self._last_failure = exc.reason
+                    if not (self._hung or self._failures >= max(1, self.max_consecutive_failures)):
+                        raise
+                    self._open = True
                 self._stop.set()
                 unavailable = self._unavailable()
             raise unavailable from None
@@ -265,8 +269,9 @@ class LLMJudge:
 
     @property
     def unavailable(self) -> bool:
-        """True once `max_consecutive_failures` requests in a row have failed."""
-        return self._hung or self._failures >= max(1, self.max_consecutive_failures)
+        """True once `max_consecutive_failures` requests in a row have failed, or the judge gave
+        no reply for `max_wait` seconds (the breaker is open: it stays open)."""
+        return self._open
 
     def _unavailable(self) -> JudgeUnavailable:
         return JudgeUnavailable(
