@@ -156,6 +156,44 @@ def test_a_failing_judge_with_concurrency_stops_sending(tmp_path, monkeypatch):
     assert 3 * 6 <= sent <= (3 + 3) * 6  # three asks' tries, and at most the other threads' under way
 
 
+def test_requests_under_way_are_cut_when_the_breaker_opens(tmp_path):
+    """Three asks hang (a 20 s timeout), three more fail at once (HTTP 404): the breaker opens
+    on the third failure and cuts the hanging requests then, not at their timeout."""
+    def policy(body, n):
+        return ("sleep", 30, "late") if "hang" in body["messages"][0]["content"] else ("status", 404)
+
+    def one(prompt):  # as the scorers do: one sample's failure is a judge error, not a stop
+        try:
+            return judge.ask(prompt)
+        except JudgeUnavailable:
+            raise
+        except JudgeError:
+            return None
+
+    with ChatServer(policy) as server:
+        judge = judge_for(server.base_url, tmp_path / "c.jsonl", 4, timeout=20.0)
+        started = time.monotonic()
+        with pytest.raises(JudgeUnavailable) as err:
+            judge.ask_all(one, ["hang 0", "hang 1", "hang 2", "fail 0", "fail 1", "fail 2", "fail 3"])
+        assert time.monotonic() - started < 5
+    assert "failed 3 requests in a row (last: HTTP 404)" in str(err.value)
+
+
+def test_ctrl_c_cuts_the_requests_under_way(tmp_path):
+    import os
+    import signal
+
+    with ChatServer(lambda body, n: ("sleep", 30, "late")) as server:
+        judge = judge_for(server.base_url, tmp_path / "c.jsonl", 4, timeout=20.0)
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            judge.ask_all(judge.ask, [f"prompt {i}" for i in range(8)])
+        assert time.monotonic() - started < 5
+        assert len(server.requests) == 4  # the four under way, cut; none started after
+        assert not judge.unavailable  # the cuts were not the judge's failures
+
+
 def test_command_line_dead_judge_is_one_line_exit_2(tmp_path):
     url = dead_url()
     started = time.monotonic()

@@ -33,7 +33,9 @@
   asks `concurrency` at a time (`--judge-concurrency`, default 4; urllib blocks, so threads)
   and returns the results in the items' order. Every reply is keyed by its prompt and settings,
   never by when it came, so scores equal a sequential run's. Two asks of one key at once send
-  one request (the second waits for the first's reply in the cache).
+  one request (the second waits for the first's reply in the cache). Once the breaker opens
+  (or on Ctrl-C) the requests under way are cut and no thread retries: a dead judge still stops
+  the command within seconds.
 """
 
 from __future__ import annotations
@@ -160,11 +162,13 @@ class LLMJudge:
     _open: bool = field(default=False, init=False, repr=False)  # the breaker: taken for unavailable
     _cache: JudgeCache | None = field(default=None, init=False, repr=False)
     # threads share the state above: `_lock` guards it; `_pending` holds the keys being asked
-    # (the event is set once the reply is cached or the ask failed); `_stop` wakes backoff
-    # waits once the judge is taken for unavailable, so no thread keeps retrying a dead judge
+    # (the event is set once the reply is cached or the ask failed). `_halt` (the judge is taken
+    # for unavailable, or Ctrl-C) sets `_stop`, which wakes backoff waits and ends retries, and
+    # cuts the requests under way (`_live`), so no thread keeps waiting on a dead judge
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _pending: dict[str, threading.Event] = field(default_factory=dict, init=False, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _live: set[_Deadline] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.model:
@@ -225,13 +229,15 @@ class LLMJudge:
                 if not exc.systemic:  # an answer (HTTP 400 to this prompt): the judge is not hanging
                     self._failing_since = None
                     raise
+                if self._stop.is_set() and not self._open:  # cut by ask_all (Ctrl-C): not the judge's fault
+                    raise
                 if not self._open:  # open already (another thread's failure): not counted again
                     self._failures += 1
                     self._last_failure = exc.reason
                     if not (self._hung or self._failures >= max(1, self.max_consecutive_failures)):
                         raise
                     self._open = True
-                self._stop.set()
+                self._halt()
                 unavailable = self._unavailable()
             raise unavailable from None
         finally:
@@ -252,9 +258,11 @@ class LLMJudge:
             futures = [pool.submit(fn, item) for item in items]
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             if any(f.exception() is not None for f in done):
-                self._stop.set()  # the calls under way stop retrying: their results are dropped
+                with self._lock:
+                    self._halt()  # the calls under way stop: their results are dropped
         except BaseException:  # Ctrl-C: the same
-            self._stop.set()
+            with self._lock:
+                self._halt()
             raise
         finally:  # nothing new starts; the calls under way end within their try's timeout
             pool.shutdown(wait=True, cancel_futures=True)
@@ -323,6 +331,22 @@ class LLMJudge:
             reason=last,
         )
 
+    def _halt(self) -> None:
+        """Stop the asks under way (under `_lock`): no more retries, and their requests cut."""
+        self._stop.set()
+        for deadline in self._live:
+            deadline.expire()
+
+    def _track(self, deadline: _Deadline, live: bool) -> None:
+        """A request starts (`live`) or ends; one that starts after a halt is cut at once."""
+        with self._lock:
+            if not live:
+                self._live.discard(deadline)
+                return
+            self._live.add(deadline)
+            if self._stop.is_set():
+                deadline.expire()
+
     def _pause(self, seconds: float) -> None:
         """The backoff wait; it ends early once the judge is taken for unavailable."""
         self._stop.wait(seconds)
@@ -344,7 +368,7 @@ class LLMJudge:
         with self._lock:
             self.requests_sent += 1
         try:
-            raw = _post(req, timeout)
+            raw = _post(req, timeout, self._track)
         except urllib.error.HTTPError as exc:
             status = exc.code
             retry_after = _retry_after(exc.headers.get("Retry-After") if exc.headers else None)
@@ -385,7 +409,7 @@ class _Deadline:
         self.expired = False
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
-        self._timer = threading.Timer(seconds, self._expire)
+        self._timer = threading.Timer(seconds, self.expire)
         self._timer.daemon = True
 
     def watch(self, sock: socket.socket) -> None:
@@ -394,7 +418,8 @@ class _Deadline:
             if self.expired:
                 _cut(sock)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
+        """Cut the connection now (the deadline, or the judge stopped)."""
         with self._lock:
             self.expired = True
             for sock in self._sockets:
@@ -459,11 +484,16 @@ class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
         return self.do_open(connection, req)
 
 
-def _post(req: urllib.request.Request, timeout: float) -> bytes:
+def _post(
+    req: urllib.request.Request, timeout: float, track: Callable[[_Deadline, bool], None] | None = None
+) -> bytes:
     """Send `req` and read its whole reply within `timeout` seconds (connection, headers and
     body; urllib's own timeout bounds each read only). Cut off: TimeoutError. An HTTP error
-    status is raised as urllib's HTTPError."""
+    status is raised as urllib's HTTPError. `track(deadline, True/False)` is told when the
+    request starts and ends, so its judge can cut it early."""
     with _Deadline(timeout) as deadline:
+        if track is not None:
+            track(deadline, True)
         opener = urllib.request.build_opener(_WatchedHTTPHandler(deadline), _WatchedHTTPSHandler(deadline))
         try:
             with opener.open(req, timeout=timeout) as resp:
@@ -474,6 +504,9 @@ def _post(req: urllib.request.Request, timeout: float) -> bytes:
             if deadline.expired:
                 raise TimeoutError(f"no whole reply within {timeout:g}s") from None
             raise
+        finally:
+            if track is not None:
+                track(deadline, False)
         if deadline.expired:  # a reply without a length, cut short
             raise TimeoutError(f"no whole reply within {timeout:g}s")
     return raw
