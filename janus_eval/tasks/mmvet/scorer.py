@@ -115,15 +115,13 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges: Judges | 
     preds = predictions(records)
     ok = answered(records).index
     prompts = {i: grading_prompt(str(records.at[i, "question"]), str(records.at[i, "answer"]), preds[i]) for i in ok}
-    # every (sample, run) grading is independent: asked --judge-concurrency at a time, each
-    # result put back in its place, so the grades do not depend on which reply came first
-    jobs = [(i, j) for i in ok for j in range(runs)]
-    got_grades = ask_all(
-        judge, lambda job: grade(judge, prompts[job[0]], run=job[1], retries=retries, max_tokens=max_tokens), jobs
-    )
-    grades: dict = {i: [None] * runs for i in ok}  # index -> list of per-run grades (None = judge error)
-    for (i, j), g in zip(jobs, got_grades):
-        grades[i][j] = g
+    # samples are graded --judge-concurrency at a time, each sample's runs in order (run j is
+    # the j-th ask of its prompt, as in a sequential run, even from a judge whose reply to one
+    # prompt varies), each result put back in its place: no grade depends on which reply came first
+    def graded_runs(i: Any) -> list[float | None]:
+        return [grade(judge, prompts[i], run=j, retries=retries, max_tokens=max_tokens) for j in range(runs)]
+
+    grades: dict = dict(zip(ok, ask_all(judge, graded_runs, list(ok))))  # index -> per-run grades (None: error)
 
     parsed: dict[Any, str | None] = {}
     scores: dict[Any, float | None] = {}
