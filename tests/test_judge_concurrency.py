@@ -110,6 +110,25 @@ def test_mmvet_scores_records_and_cache_equal_a_sequential_run(tmp_path):
     assert lines(4) == lines(1) and all(json.loads(line) for line in lines(4))
 
 
+def test_a_judge_whose_replies_vary_gives_the_sequential_grades(tmp_path):
+    """Runs of one prompt send one body; a judge that answers it differently each time (0.2, then
+    0.6, then 1.0) gives run j its j-th reply whatever the concurrency: a sample's runs are asked
+    in order."""
+    def varying(body, n):
+        prompt = body["messages"][0]["content"]
+        with lock:
+            seen[prompt] = seen.get(prompt, 0) + 1
+            return ("reply", ["0.2", "0.6", "1.0"][(seen[prompt] - 1) % 3])
+
+    lock, parsed = threading.Lock(), {}
+    for n in (1, 4):
+        seen: dict[str, int] = {}
+        with ChatServer(InFlight(varying, delay=0.01)) as server:
+            records, _, _ = score_mmvet(mmvet_file(tmp_path), server.base_url, tmp_path / f"v{n}.jsonl", n)
+        parsed[n] = [r["parsed"] for r in records]
+    assert parsed[4] == parsed[1] and parsed[1][0] == "0.2 0.6 1"
+
+
 def test_mmbench_judge_matches_equal_a_sequential_run(tmp_path):
     options = {"A": "cat", "B": "dog", "C": "bird", "D": "fish"}
     rows = [{"index": i, "question": f"q{i}", **options, "answer": "AB"[i % 2], "category": "c", "L2-category": "l",
