@@ -248,8 +248,9 @@ class LLMJudge:
     def ask_all(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """`[fn(item) for item in items]`, up to `concurrency` calls at once (each may `ask`).
         The first exception (in the items' order) is raised once the calls under way have
-        ended; the calls not yet started are dropped. A JudgeUnavailable stops every thread
-        at its next ask or backoff wait, so a dead judge ends this within seconds."""
+        ended; those not yet started are dropped. On an exception (a JudgeUnavailable, Ctrl-C)
+        the requests under way are cut and none is retried, so a dead judge ends this within
+        seconds."""
         if self.concurrency <= 1 or len(items) <= 1:
             return [fn(item) for item in items]
         pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(items)), thread_name_prefix="llm-judge")
@@ -264,7 +265,7 @@ class LLMJudge:
             with self._lock:
                 self._halt()
             raise
-        finally:  # nothing new starts; the calls under way end within their try's timeout
+        finally:  # nothing new starts; the calls under way end (at once when halted)
             pool.shutdown(wait=True, cancel_futures=True)
             with self._lock:
                 if not self.unavailable:
