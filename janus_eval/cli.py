@@ -102,15 +102,23 @@ JUDGE_TIMEOUT_HELP = (
 )
 
 
+JudgeConcurrency = Annotated[
+    int,
+    typer.Option("--judge-concurrency", min=1, help="Judge requests in flight at once (1: one after another)."),
+]
+
+
 def make_judges(
     judge_model: Optional[str], judge_base_url: Optional[str], judge_api_key_env: Optional[str],
     judge_runs: Optional[int], demo: bool = False, judge_timeout: Optional[float] = None,
+    judge_concurrency: Optional[int] = None,
 ):  # fmt: skip
     from janus_eval.score.judges import Judges, make_llm_judge
 
     return Judges(
-        llm=make_llm_judge(judge_model, judge_base_url, judge_api_key_env, timeout=judge_timeout), demo=demo,
-        llm_runs=judge_runs,
+        llm=make_llm_judge(judge_model, judge_base_url, judge_api_key_env, timeout=judge_timeout,
+                           concurrency=judge_concurrency),
+        demo=demo, llm_runs=judge_runs,
     )  # fmt: skip
 
 
@@ -328,6 +336,7 @@ def run(
     judge_api_key_env: JudgeApiKeyEnv = None,
     judge_runs: JudgeRuns = None,
     judge_timeout: JudgeTimeout = None,
+    judge_concurrency: JudgeConcurrency = 4,
     cfg: Optional[float] = typer.Option(
         None, "--cfg", callback=check_finite, help="Generation: CFG weight (official default 5)."
     ),
@@ -356,7 +365,9 @@ def run(
 
     check_n_boot(n_boot)  # before any model work
 
-    judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, demo, judge_timeout)
+    judges = make_judges(
+        judge_model, judge_base_url, judge_api_key_env, judge_runs, demo, judge_timeout, judge_concurrency
+    )
     task_list, skipped = tasks_with_judges(tasks, resolve_tasks(tasks, protocol), judges)
     for note in skipped:
         typer.echo(note, err=True)
@@ -418,6 +429,7 @@ def score(
     judge_api_key_env: JudgeApiKeyEnv = None,
     judge_runs: JudgeRuns = None,
     judge_timeout: JudgeTimeout = None,
+    judge_concurrency: JudgeConcurrency = 4,
     dpg_csv: DpgCsv = None,
     vqa_model: VqaModel = None,
     official_quirks: OfficialQuirks = False,
@@ -434,7 +446,10 @@ def score(
 
     check_n_boot(n_boot)
 
-    judges = make_judges(judge_model, judge_base_url, judge_api_key_env, judge_runs, judge_timeout=judge_timeout)
+    judges = make_judges(
+        judge_model, judge_base_url, judge_api_key_env, judge_runs, judge_timeout=judge_timeout,
+        judge_concurrency=judge_concurrency,
+    )  # fmt: skip
     task_list, _ = tasks_with_judges(task, [load_task(task, protocol)], judges)
     overrides = scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir)
     try:

@@ -98,7 +98,7 @@ def test_5xx_and_429_are_retried(tmp_path, status):
 
 def test_backoff_doubles_and_honours_retry_after(tmp_path, monkeypatch):
     waits = []
-    monkeypatch.setattr("janus_eval.score.judges.llm.time.sleep", waits.append)
+    monkeypatch.setattr("janus_eval.score.judges.llm.LLMJudge._pause", lambda self, s: waits.append(s))
     def policy(body, n):
         return ("status", 500) if n < 3 else ("status", 429, {"Retry-After": "7"})
     with ChatServer(policy) as server:
@@ -151,6 +151,7 @@ def test_make_llm_judge_from_options(tmp_path):
         "model": "gpt-4-0613",
         "base_url": "http://127.0.0.1:9/v1",
         "api_key_env": "OPENAI_API_KEY",
+        "concurrency": 4,
     }
 
 
@@ -213,7 +214,7 @@ def test_a_judge_that_cannot_answer_stops_within_seconds(tmp_path, monkeypatch, 
         def no_such_host(*args, **kwargs):
             raise urllib.error.URLError(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
 
-        monkeypatch.setattr("janus_eval.score.judges.llm.urllib.request.urlopen", no_such_host)
+        monkeypatch.setattr("janus_eval.score.judges.llm._post", no_such_host)
     if case in ("refused", "unknown host"):
         judge = LLMJudge(model="grader-1", base_url=url, cache_path=tmp_path / "c.jsonl")
         assert_unavailable(stopped_within(judge, 10), url)
@@ -239,7 +240,7 @@ def test_dropped_connections_are_still_retried(tmp_path, monkeypatch, error):
             raise urllib.error.URLError(socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"))
         raise error("reset by peer")
 
-    monkeypatch.setattr("janus_eval.score.judges.llm.urllib.request.urlopen", flaky)
+    monkeypatch.setattr("janus_eval.score.judges.llm._post", flaky)
     judge = LLMJudge(model="m", base_url="http://127.0.0.1:9/v1", cache_path=tmp_path / "c.jsonl",
                      backoff=0.001, max_retries=2)  # fmt: skip
     with pytest.raises(JudgeError) as err:
@@ -249,7 +250,7 @@ def test_dropped_connections_are_still_retried(tmp_path, monkeypatch, error):
 
 def test_breaker_opens_on_a_server_that_always_fails(tmp_path, monkeypatch):
     waits = []
-    monkeypatch.setattr("janus_eval.score.judges.llm.time.sleep", waits.append)
+    monkeypatch.setattr("janus_eval.score.judges.llm.LLMJudge._pause", lambda self, s: waits.append(s))
     with ChatServer(lambda body, n: ("status", 500)) as server:
         judge = judge_for(server, tmp_path)  # the default 5 retries
         for i in range(2):
@@ -313,7 +314,10 @@ def test_run_and_score_share_one_definition_of_the_judge_options():
 
     run, score = judge_options("run"), judge_options("score")
     assert run == score
-    assert set(run) == {"--judge-model", "--judge-base-url", "--judge-api-key-env", "--judge-runs", "--judge-timeout"}
+    assert set(run) == {
+        "--judge-model", "--judge-base-url", "--judge-api-key-env", "--judge-runs", "--judge-timeout",
+        "--judge-concurrency",
+    }  # fmt: skip
     assert run["--judge-runs"][2] == 1 and run["--judge-model"][0] == cli.JUDGE_HELP
     source = inspect.getsource(cli)
     for flag in run:  # defined once, used by both commands

@@ -188,7 +188,7 @@ def dead_url() -> str:
 
 
 def test_dead_judge_stops_the_run_with_one_line_and_keeps_the_answers(cli, tmp_path, monkeypatch):
-    monkeypatch.setattr("janus_eval.score.judges.llm.time.sleep", lambda s: None)  # the default 5 retries, no waits
+    monkeypatch.setattr("janus_eval.score.judges.llm.LLMJudge._pause", lambda self, s: None)  # the default 5 retries, no waits
     url = dead_url()
     args = ["run", "--tasks", "mmvet", "--model", "janus-tiny", "--demo", "--output", tmp_path, "--no-progress",
             "--judge-model", "grader-x", "--run-id", "r"]  # fmt: skip
@@ -213,13 +213,14 @@ def test_score_file_with_a_failing_judge_is_a_usage_error(tmp_path, monkeypatch)
     from janus_eval.score.judges.llm import LLMJudge
     from janus_eval.tasks.registry import load_task
 
-    monkeypatch.setattr("janus_eval.score.judges.llm.time.sleep", lambda s: None)
+    monkeypatch.setattr("janus_eval.score.judges.llm.LLMJudge._pause", lambda self, s: None)
     path = tmp_path / "mmb.jsonl"
     rows = [{"index": i, "question": "q", "A": "cat", "B": "dog", "C": "nan", "D": "nan", "answer": "A",
              "category": "c", "L2-category": "l", "prediction": "something vague"} for i in range(5)]  # fmt: skip
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     with ChatServer(lambda body, n: ("status", 500)) as server:
-        judges = Judges(llm=LLMJudge(model="grader-x", base_url=server.base_url, cache_path=tmp_path / "c.jsonl"))
+        judges = Judges(llm=LLMJudge(model="grader-x", base_url=server.base_url, cache_path=tmp_path / "c.jsonl",
+                                     concurrency=1))  # one after another: the count below is exact
         with pytest.raises(UsageError) as err:
             score_file(load_task("mmbench"), path, tmp_path / "out", "s", "external", judges)
     assert f"LLM judge grader-x at {server.base_url} failed 3 requests in a row" in str(err.value)

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from janus_eval.score.judges.llm import DEFAULT_API_KEY_ENV, DEFAULT_BASE_URL, JudgeError, JudgeUnavailable, LLMJudge
+from janus_eval.score.judges.llm import (
+    DEFAULT_API_KEY_ENV,
+    DEFAULT_BASE_URL,
+    DEFAULT_CONCURRENCY,
+    JudgeError,
+    JudgeUnavailable,
+    LLMJudge,
+)
 
 if TYPE_CHECKING:  # the model judges' modules import torch & co. when used: loaded on first use
     from janus_eval.score.judges.geneval_detector import GenEvalJudge
@@ -81,8 +88,10 @@ def make_llm_judge(
     api_key_env: str | None = None,
     cache_path: Path | None = None,
     timeout: float | None = None,
+    concurrency: int | None = None,
 ) -> LLMJudge | None:
-    """The LLM judge from the command-line options, or None when no model is named."""
+    """The LLM judge from the command-line options, or None when no model is named.
+    `concurrency` (--judge-concurrency): requests in flight at once; it changes no score."""
     if not model:
         return None
     judge = LLMJudge(
@@ -90,6 +99,7 @@ def make_llm_judge(
         base_url=base_url or DEFAULT_BASE_URL,
         api_key_env=api_key_env or DEFAULT_API_KEY_ENV,
         cache_path=cache_path,
+        concurrency=DEFAULT_CONCURRENCY if concurrency is None else concurrency,
     )
     if timeout is not None:  # --judge-timeout: per request, and 5x that without a reply stops the judge
         judge.timeout = timeout

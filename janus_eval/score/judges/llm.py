@@ -27,6 +27,15 @@
 - A bound on the whole wait: once the judge has given no reply for `max_wait` seconds in a
   row (default 5 x `timeout`; every try's timeout and backoff is cut to what is left), it is
   taken for unavailable too, so a hanging server cannot hold the command longer than that.
+  `timeout` bounds a whole try (connection, headers and body), not each read: a server that
+  trickles its reply a byte at a time has its connection cut at the deadline (`_Deadline`).
+- Concurrency: `ask` may be called from several threads at once; `ask_all` runs a scorer's
+  asks `concurrency` at a time (`--judge-concurrency`, default 4; urllib blocks, so threads)
+  and returns the results in the items' order. Every reply is keyed by its prompt and settings,
+  never by when it came, so scores equal a sequential run's. Two asks of one key at once send
+  one request (the second waits for the first's reply in the cache). Once the breaker opens
+  (or on Ctrl-C) the requests under way are cut and no thread retries: a dead judge still stops
+  the command within seconds.
 """
 
 from __future__ import annotations
@@ -40,15 +49,21 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from janus_eval.core.errors import UsageError
 from janus_eval.core.paths import cache_root
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
+DEFAULT_CONCURRENCY = 4  # requests in flight at once (inspect's --max-connections, VLMEvalKit's --api-nproc)
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class JudgeError(Exception):
@@ -138,16 +153,28 @@ class LLMJudge:
     max_backoff: float = 60.0
     max_consecutive_failures: int = 3  # failed requests in a row (after retries) that stop the judge
     max_wait: float | None = None  # seconds without any reply that stop the judge (None: 5 x timeout)
+    concurrency: int = DEFAULT_CONCURRENCY  # asks in flight at once in `ask_all` (1: one after another)
     requests_sent: int = field(default=0, init=False)  # HTTP requests actually made (tests, logs)
     _failures: int = field(default=0, init=False, repr=False)  # failed requests in a row
     _last_failure: str = field(default="", init=False, repr=False)
     _failing_since: float | None = field(default=None, init=False, repr=False)  # start of the first failed try
     _hung: bool = field(default=False, init=False, repr=False)  # no reply for max_wait seconds
+    _open: bool = field(default=False, init=False, repr=False)  # the breaker: taken for unavailable
     _cache: JudgeCache | None = field(default=None, init=False, repr=False)
+    # threads share the state above: `_lock` guards it; `_pending` holds the keys being asked
+    # (the event is set once the reply is cached or the ask failed). `_halt` (the judge is taken
+    # for unavailable, or Ctrl-C) sets `_stop`, which wakes backoff waits and ends retries, and
+    # cuts the requests under way (`_live`), so no thread keeps waiting on a dead judge
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _pending: dict[str, threading.Event] = field(default_factory=dict, init=False, repr=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _live: set[_Deadline] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.model:
             raise ValueError("the LLM judge needs a model name (--judge-model)")
+        if self.concurrency < 1:
+            raise ValueError(f"the LLM judge's concurrency must be at least 1, not {self.concurrency}")
         self.base_url = self.base_url.rstrip("/")
         self.cache_path = Path(self.cache_path) if self.cache_path else default_cache_path()
 
@@ -158,8 +185,12 @@ class LLMJudge:
         return self._cache
 
     def describe(self) -> dict[str, Any]:
-        """What the manifest records (no key, only the name of its variable)."""
-        return {"model": self.model, "base_url": self.base_url, "api_key_env": self.api_key_env}
+        """What the manifest records (no key, only the name of its variable). The concurrency
+        changes no reply, so it is recorded here, never in a task's config hash."""
+        return {
+            "model": self.model, "base_url": self.base_url, "api_key_env": self.api_key_env,
+            "concurrency": self.concurrency,
+        }  # fmt: skip
 
     def cache_key(self, prompt: str, *, temperature: float, max_tokens: int | None, sample: int) -> str:
         blob = json.dumps([self.model, prompt, temperature, max_tokens, sample], ensure_ascii=False)
@@ -171,31 +202,85 @@ class LLMJudge:
         """The judge's reply to `prompt`. `sample` tells repeated runs of one prompt
         apart (MM-Vet's judge runs): each is its own request and its own cache entry."""
         key = self.cache_key(prompt, temperature=temperature, max_tokens=max_tokens, sample=sample)
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached
-        if self.unavailable:
-            raise self._unavailable()
+        while True:
+            with self._lock:
+                cached = self.cache.get(key)
+                if cached is not None:
+                    return cached
+                if self.unavailable:
+                    raise self._unavailable()
+                asking = self._pending.get(key)
+                if asking is None:  # this thread sends it
+                    done = self._pending[key] = threading.Event()
+                    break
+            asking.wait()  # another thread is asking the same: its reply lands in the cache
         try:
             reply = self._request(prompt, temperature=temperature, max_tokens=max_tokens)
-        except JudgeError as exc:
-            if not exc.systemic:  # an answer (HTTP 400 to this prompt): the judge is not hanging
+            with self._lock:
+                if not self._open:  # a reply under way when the breaker opened keeps it open
+                    self._failures = 0
                 self._failing_since = None
-            if exc.systemic:
-                self._failures += 1
-                self._last_failure = exc.reason
-                if self.unavailable:
-                    raise self._unavailable() from None
+                self.cache.put(key, self.model, prompt, reply)
+            return reply
+        except JudgeUnavailable:
             raise
-        self._failures = 0
-        self._failing_since = None
-        self.cache.put(key, self.model, prompt, reply)
-        return reply
+        except JudgeError as exc:
+            with self._lock:
+                if not exc.systemic:  # an answer (HTTP 400 to this prompt): the judge is not hanging
+                    self._failing_since = None
+                    raise
+                if self._stop.is_set() and not self._open:  # cut by ask_all (Ctrl-C): not the judge's fault
+                    raise
+                if not self._open:  # open already (another thread's failure): not counted again
+                    self._failures += 1
+                    self._last_failure = exc.reason
+                    if not (self._hung or self._failures >= max(1, self.max_consecutive_failures)):
+                        raise
+                    self._open = True
+                self._halt()
+                unavailable = self._unavailable()
+            raise unavailable from None
+        finally:
+            with self._lock:
+                del self._pending[key]
+            done.set()
+
+    def ask_all(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """`[fn(item) for item in items]`, up to `concurrency` calls at once (each may `ask`).
+        The first exception (in the items' order) is raised once the calls under way have
+        ended; those not yet started are dropped. On an exception (a JudgeUnavailable, Ctrl-C)
+        the requests under way are cut and none is retried, so a dead judge ends this within
+        seconds."""
+        if self.concurrency <= 1 or len(items) <= 1:
+            return [fn(item) for item in items]
+        pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(items)), thread_name_prefix="llm-judge")
+        futures = []
+        try:
+            futures = [pool.submit(fn, item) for item in items]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            if any(f.exception() is not None for f in done):
+                with self._lock:
+                    self._halt()  # the calls under way stop: their results are dropped
+        except BaseException:  # Ctrl-C: the same
+            with self._lock:
+                self._halt()
+            raise
+        finally:  # nothing new starts; the calls under way end (at once when halted)
+            pool.shutdown(wait=True, cancel_futures=True)
+            with self._lock:
+                if not self.unavailable:
+                    self._stop.clear()
+        for future in futures:
+            error = None if future.cancelled() else future.exception()
+            if error is not None:
+                raise error
+        return [future.result() for future in futures]
 
     @property
     def unavailable(self) -> bool:
-        """True once `max_consecutive_failures` requests in a row have failed."""
-        return self._hung or self._failures >= max(1, self.max_consecutive_failures)
+        """True once `max_consecutive_failures` requests in a row have failed, or the judge gave
+        no reply for `max_wait` seconds (the breaker is open: it stays open)."""
+        return self._open
 
     def _unavailable(self) -> JudgeUnavailable:
         return JudgeUnavailable(
@@ -219,8 +304,11 @@ class LLMJudge:
         for attempt in range(self.max_retries + 1):
             left = max_wait - self._failing_for()
             if left <= 0:
-                self._hung = True
+                with self._lock:
+                    self._hung = True
                 last = f"no reply for {max_wait:g}s; last: {last}"
+                break
+            if attempt and self._stop.is_set():  # the judge is unavailable: retry no more
                 break
             started = time.monotonic()
             try:
@@ -228,24 +316,46 @@ class LLMJudge:
             except _NoAnswer as exc:
                 raise JudgeError(f"LLM judge {self.model} at {self.base_url}: {exc}", reason=str(exc)) from None
             except _Retryable as exc:
-                if self._failing_since is None:
-                    self._failing_since = started
+                with self._lock:
+                    if self._failing_since is None:
+                        self._failing_since = started
                 last = str(exc)
                 if attempt == self.max_retries:
                     break
                 wait = min(self.max_backoff, self.backoff * (2**attempt))
                 if exc.retry_after is not None:
                     wait = min(self.max_backoff, max(wait, exc.retry_after))
-                time.sleep(max(0.0, min(wait, max_wait - self._failing_for())))
+                self._pause(max(0.0, min(wait, max_wait - self._failing_for())))
         raise JudgeError(
             f"LLM judge {self.model} at {self.base_url} gave no usable reply after "
             f"{self.max_retries + 1} tries (last: {last})",
             reason=last,
         )
 
+    def _halt(self) -> None:
+        """Stop the asks under way (under `_lock`): no more retries, and their requests cut."""
+        self._stop.set()
+        for deadline in self._live:
+            deadline.expire()
+
+    def _track(self, deadline: _Deadline, live: bool) -> None:
+        """A request starts (`live`) or ends; one that starts after a halt is cut at once."""
+        with self._lock:
+            if not live:
+                self._live.discard(deadline)
+                return
+            self._live.add(deadline)
+            if self._stop.is_set():
+                deadline.expire()
+
+    def _pause(self, seconds: float) -> None:
+        """The backoff wait; it ends early once the judge is taken for unavailable."""
+        self._stop.wait(seconds)
+
     def _failing_for(self) -> float:
         """Seconds since the first failed try after the last reply (0 while replies come)."""
-        return 0.0 if self._failing_since is None else time.monotonic() - self._failing_since
+        since = self._failing_since
+        return 0.0 if since is None else time.monotonic() - since
 
     def _post_once(self, data: bytes, timeout: float | None = None) -> str:
         timeout = self.timeout if timeout is None else timeout
@@ -256,10 +366,10 @@ class LLMJudge:
         req = urllib.request.Request(
             f"{self.base_url}/chat/completions", data=data, headers=headers, method="POST"
         )
-        self.requests_sent += 1
+        with self._lock:
+            self.requests_sent += 1
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                raw = resp.read()
+            raw = _post(req, timeout, self._track)
         except urllib.error.HTTPError as exc:
             status = exc.code
             retry_after = _retry_after(exc.headers.get("Retry-After") if exc.headers else None)
@@ -288,6 +398,127 @@ class LLMJudge:
         except http.client.HTTPException as exc:  # dropped mid-reply (IncompleteRead), not HTTP (BadStatusLine)
             raise _Retryable(f"broken reply ({type(exc).__name__})") from None
         return _reply_text(raw)
+
+
+class _Deadline:
+    """Cuts a request's connection when its time is up. A socket timeout bounds each read, not
+    the reply: a server that trickles its reply a byte at a time, each within the timeout, could
+    hold a request for hours. At the deadline a timer shuts the socket down, which ends a read
+    blocked on it at once; the request then counts as timed out."""
+
+    def __init__(self, seconds: float):
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self.expire)
+        self._timer.daemon = True
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _cut(sock)
+
+    def expire(self) -> None:
+        """Cut the connection now (the deadline, or the judge stopped)."""
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _cut(sock)
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
+def _cut(sock: socket.socket) -> None:
+    try:  # the plain socket's shutdown, also under TLS: a blocked read sees the end of the stream
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # closed already
+
+
+class _WatchedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._deadline = deadline
+
+    def connect(self) -> None:  # the connect itself is bounded by the socket timeout
+        super().connect()
+        self._deadline.watch(self.sock)
+
+
+class _WatchedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._deadline = deadline
+
+    def connect(self) -> None:
+        super().connect()
+        self._deadline.watch(self.sock)
+
+
+class _WatchedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline):
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        def connection(host: str, /, **kwargs: Any) -> http.client.HTTPConnection:
+            return _WatchedHTTPConnection(host, deadline=self.deadline, **kwargs)
+
+        return self.do_open(connection, req)
+
+
+class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline):
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        def connection(host: str, /, **kwargs: Any) -> http.client.HTTPConnection:
+            return _WatchedHTTPSConnection(host, deadline=self.deadline, **kwargs)
+
+        return self.do_open(connection, req)
+
+
+def _post(
+    req: urllib.request.Request, timeout: float, track: Callable[[_Deadline, bool], None] | None = None
+) -> bytes:
+    """Send `req` and read its whole reply within `timeout` seconds (connection, headers and
+    body; urllib's own timeout bounds each read only). Cut off: TimeoutError. An HTTP error
+    status is raised as urllib's HTTPError. `track(deadline, True/False)` is told when the
+    request starts and ends, so its judge can cut it early."""
+    with _Deadline(timeout) as deadline:
+        if track is not None:
+            track(deadline, True)
+        opener = urllib.request.build_opener(_WatchedHTTPHandler(deadline), _WatchedHTTPSHandler(deadline))
+        try:
+            with opener.open(req, timeout=timeout) as resp:
+                raw: bytes = resp.read()
+        except urllib.error.HTTPError:
+            raise  # its status came whole
+        except Exception:
+            if deadline.expired:
+                raise TimeoutError(f"no whole reply within {timeout:g}s") from None
+            raise
+        finally:
+            if track is not None:
+                track(deadline, False)
+        if deadline.expired:  # a reply without a length, cut short
+            raise TimeoutError(f"no whole reply within {timeout:g}s")
+    return raw
+
+
+def ask_all(judge: Any, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """`judge.ask_all(fn, items)` where the judge has it; any other judge (a test's stand-in,
+    which need not be thread-safe) is asked one item after another."""
+    if isinstance(judge, LLMJudge):
+        return judge.ask_all(fn, items)
+    return [fn(item) for item in items]
 
 
 def _retry_after(value: str | None) -> float | None:

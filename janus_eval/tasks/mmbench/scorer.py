@@ -39,7 +39,7 @@ from janus_eval.score.base import (
 )
 from janus_eval.score.choices import extract_choice
 from janus_eval.score.contract import Field, id_field
-from janus_eval.score.judges.llm import JudgeError, JudgeUnavailable
+from janus_eval.score.judges.llm import JudgeError, JudgeUnavailable, ask_all
 from janus_eval.score.options import choices_of, is_missing
 
 METRICS = (
@@ -116,18 +116,29 @@ def _parse(
     parsed: dict = {}
     by_judge = np.zeros(len(records), bool)
     judge_errors = np.zeros(len(records), bool)
+    to_judge: list[tuple[int, str, dict[str, str]]] = []  # (position, question, choices): the rules read nothing
     for k, (i, row) in enumerate(zip(records.index, records.to_dict("records"))):  # dict rows: .loc costs 0.25 ms
         choices = choices_of(row)
         letter = extract_choice(preds[i], choices)
         if letter is None and judge is not None and choices and preds[i].strip() and not errored[i]:
-            try:
-                letter = ask_judge(judge, str(row.get("question", "")), choices, preds[i], tries)
-                by_judge[k] = letter is not None
-            except JudgeUnavailable:
-                raise  # the judge is down: stop, rather than count every sample as a judge error
-            except JudgeError:
-                judge_errors[k] = True
+            to_judge.append((k, str(row.get("question", "")), choices))
         parsed[i] = letter
+
+    def judged(item: tuple[int, str, dict[str, str]]) -> tuple[str | None, bool]:
+        """(the judge's letter, whether its ask failed) for one row."""
+        k, question, choices = item
+        try:
+            return ask_judge(judge, question, choices, preds[records.index[k]], tries), False
+        except JudgeUnavailable:
+            raise  # the judge is down: stop, rather than count every sample as a judge error
+        except JudgeError:
+            return None, True
+
+    # rows asked --judge-concurrency at a time, each answer put back in its row's place
+    for (k, _, _), (letter, failed) in zip(to_judge, ask_all(judge, judged, to_judge)):
+        parsed[records.index[k]] = letter
+        by_judge[k] = letter is not None
+        judge_errors[k] = failed
     parsed_s = pd.Series(parsed, index=records.index, dtype=object)
     labels = records["answer"].astype(str).str.strip().str.upper()
     return parsed_s, (parsed_s == labels).astype(float), by_judge, judge_errors

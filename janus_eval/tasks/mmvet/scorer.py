@@ -28,7 +28,7 @@ from janus_eval.core.errors import UsageError
 from janus_eval.score.base import Scored, answered, error_rows, predictions, table
 from janus_eval.score.contract import Field, id_field
 from janus_eval.score.judges import Judges
-from janus_eval.score.judges.llm import JudgeError, JudgeUnavailable
+from janus_eval.score.judges.llm import JudgeError, JudgeUnavailable, ask_all
 
 FEW_SHOT = """Compare the ground truth and prediction from AI models, to give a correctness score for the prediction. <AND> in the ground truth means it is totally right only when all elements in the ground truth are present in the prediction, and <OR> means it is totally right when any one element in the ground truth is present in the prediction. The correctness score is 0.0 (totally wrong), 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, or 1.0 (totally right). Just complete the last space of the correctness score.
 
@@ -114,11 +114,14 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges: Judges | 
 
     preds = predictions(records)
     ok = answered(records).index
-    grades: dict = {}  # index -> list of per-run grades (None = judge error)
-    for i in ok:
-        row = records.loc[i]
-        prompt = grading_prompt(str(row["question"]), str(row["answer"]), preds[i])
-        grades[i] = [grade(judge, prompt, run=j, retries=retries, max_tokens=max_tokens) for j in range(runs)]
+    prompts = {i: grading_prompt(str(records.at[i, "question"]), str(records.at[i, "answer"]), preds[i]) for i in ok}
+    # samples are graded --judge-concurrency at a time, each sample's runs in order (run j is
+    # the j-th ask of its prompt, as in a sequential run, even from a judge whose reply to one
+    # prompt varies), each result put back in its place: no grade depends on which reply came first
+    def graded_runs(i: Any) -> list[float | None]:
+        return [grade(judge, prompts[i], run=j, retries=retries, max_tokens=max_tokens) for j in range(runs)]
+
+    grades: dict = dict(zip(ok, ask_all(judge, graded_runs, list(ok))))  # index -> per-run grades (None: error)
 
     parsed: dict[Any, str | None] = {}
     scores: dict[Any, float | None] = {}
