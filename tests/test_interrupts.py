@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import ROOT, run_subprocess
 from llm_server import ChatServer, mmvet_grader
 
@@ -29,8 +30,10 @@ def interrupt(child: subprocess.Popen, ready) -> tuple[int, str]:
     return child.returncode, err
 
 
-def test_score_keeps_the_judges_replies(tmp_path):
-    """Interrupted while the judge is asked: no run folder (score writes it whole), the replies
+@pytest.mark.parametrize("concurrency", ["1", "4"])
+def test_score_keeps_the_judges_replies(tmp_path, concurrency):
+    """Interrupted while the judge is asked (one request at a time, or four at once with
+    requests hanging in other threads): no run folder (score writes it whole), the replies
     already given are in the cache, and the same command asks only the others."""
     rows = [{"question_id": f"v{i}", "question": f"What is thing {i}?", "answer": "cat", "capability": "rec",
              "prediction": "a cat"} for i in range(8)]  # fmt: skip
@@ -39,18 +42,24 @@ def test_score_keeps_the_judges_replies(tmp_path):
     cache = tmp_path / "cache"
     answered = 3
 
+    def cached() -> int:  # the replies in the judge's cache file so far
+        path = cache / "llm-judge.jsonl"
+        return len(path.read_text().splitlines()) if path.exists() else 0
+
     def slow_after_three(body, n):  # the first three answered at once, then the judge stalls
         return mmvet_grader(body, n) if n < answered else ("sleep", 60, "1.0")
 
     args = ["score", "--task", "mmvet", str(samples), "--output", str(tmp_path / "out"), "--run-id", "s",
-            "--judge-model", "grader-x", "--judge-runs", "1"]  # fmt: skip
+            "--judge-model", "grader-x", "--judge-runs", "1", "--judge-concurrency", concurrency]  # fmt: skip
     with ChatServer(slow_after_three) as server:
         child = subprocess.Popen(
             [sys.executable, "-m", "janus_eval", *args, "--judge-base-url", server.base_url],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
             env={**os.environ, **ENV, "JANUS_EVAL_CACHE": str(cache)},
         )  # fmt: skip
-        code, err = interrupt(child, lambda: len(server.requests) > answered)
+        started = time.monotonic()
+        code, err = interrupt(child, lambda: len(server.requests) > answered and cached() == answered)
+        assert time.monotonic() - started < 50  # the hanging requests do not hold the exit
     lines = err.strip().splitlines()
     assert code == 130 and len(lines) == 1 and "Traceback" not in err, err
     assert lines[0].startswith("interrupted: no run folder written") and str(cache) in lines[0], lines[0]
