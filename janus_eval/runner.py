@@ -18,6 +18,7 @@ from janus_eval.analyse.paper import with_paper
 from janus_eval.core.errors import UsageError
 from janus_eval.core.files import check_writable
 from janus_eval.core.manifest import UNKNOWN_MODEL, Manifest, ModelInfo, TaskEntry
+from janus_eval.core.metric import unit_of
 from janus_eval.core.progress import progress, say
 from janus_eval.core.record import ERROR, SAMPLE_ID, Record
 from janus_eval.core.requests import Ask, Prepared
@@ -32,7 +33,7 @@ from janus_eval.solve.models.base import ModelAdapter
 from janus_eval.solve.pipeline import prepared_batches
 from janus_eval.store.run_store import RunStore, json_objects, safe_name
 from janus_eval.tasks.dataset_rows import check_dataset_rows
-from janus_eval.tasks.registry import get_preflight, get_scorer, with_scoring_overrides
+from janus_eval.tasks.registry import get_metrics, get_preflight, get_scorer, with_scoring_overrides
 
 
 def default_run_id(model: str) -> str:
@@ -124,6 +125,8 @@ def score_records(
     frame = frame.astype(object).where(frame.notna(), None)
     table = scored.table.copy()
     table.insert(0, "task", task.name)
+    declared = get_metrics(task.scorer)
+    table.insert(4, "unit", [unit_of(m, declared) for m in table["metric"]])  # 5 answers, not 5%
     return frame.to_dict(orient="records"), table
 
 

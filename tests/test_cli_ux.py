@@ -136,3 +136,43 @@ def test_plain_progress_lines(monkeypatch):
     assert empty.getvalue() == ""
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
     assert isinstance(progress(3, "pope", "sample", enabled=True), PlainProgress)  # a log: no bar
+
+
+def test_every_scorer_declares_its_metrics_units():
+    """Each task's scorer declares every metric it writes with a unit, and the printed form
+    (core/metric.py's name sets, which need no scorer import) agrees with each declaration."""
+    from janus_eval.core.metric import COUNT_METRICS, TEXT_METRICS
+    from janus_eval.tasks.registry import get_metrics, task_names
+
+    for name in task_names():
+        declared = get_metrics(name)
+        assert declared, f"{name}'s scorer declares no METRICS"
+        for metric in declared.values():
+            assert (metric.unit == "count") == (metric.name in COUNT_METRICS), (name, metric)
+            assert (metric.unit == "text") == (metric.name in TEXT_METRICS), (name, metric)
+
+
+def test_scores_csv_and_report_say_each_rows_unit(cli, tmp_path):
+    """scores.csv and the report's long CSV carry a `unit` column: MME's points, POPE's
+    percent, the counts of errors and DPG-Bench's mode as text; every row written is declared."""
+    import pandas as pd
+
+    from janus_eval.tasks.registry import get_metrics
+
+    code, _, err = cli("run", "--tasks", "pope,mme,dpgbench", "--model", "janus-tiny", "--demo",
+                       "--output", tmp_path, "--run-id", "u", "--no-progress")  # fmt: skip
+    assert code == 0, err
+    scores = pd.read_csv(tmp_path / "u" / "scores.csv", keep_default_na=False)
+    assert list(scores.columns[:5]) == ["task", "metric", "subset", "value", "unit"]
+    unit = {(r.task, r.metric): r.unit for r in scores.itertuples()}
+    assert unit[("mme", "total")] == "points" and unit[("pope", "f1")] == "percent"
+    assert unit[("pope", "errors")] == "count" and unit[("dpgbench", "mode")] == "text"
+    assert unit[("dpgbench", "failed")] == "count"
+    for r in scores.itertuples():  # nothing written that its scorer does not declare
+        assert r.metric in get_metrics(r.task), (r.task, r.metric)
+
+    assert cli("report", tmp_path / "u", "-o", tmp_path / "site")[0] == 0
+    board = pd.read_csv(tmp_path / "site" / "leaderboard.csv", keep_default_na=False)
+    paper_mme = board[(board.source == "paper") & (board.task == "mme") & (board.metric == "perception")]
+    assert set(board[board.source == "run"].unit) == {"percent", "points", "count", "text"}
+    assert set(paper_mme.unit) == {"points"}

@@ -38,7 +38,7 @@ import yaml
 
 from janus_eval.core.errors import UsageError
 from janus_eval.core.metric import Metric
-from janus_eval.tasks.registry import scorer_module
+from janus_eval.tasks.registry import get_metrics
 
 OFF = object()
 
@@ -55,13 +55,8 @@ SENSE = {True: HIGHER, False: LOWER, None: NEUTRAL}  # Metric.higher_is_better -
 
 
 def declared(scorer: str) -> dict[str, Metric]:
-    """The metrics a scorer declares (`METRICS` in tasks/<scorer>/scorer.py), by name; none when
-    it declares none or this install cannot import it."""
-    try:
-        module = scorer_module(scorer)
-    except (UsageError, ImportError):
-        return {}
-    return {m.name: m for m in getattr(module, "METRICS", ())}
+    """The metrics a scorer declares (`METRICS` in tasks/<scorer>/scorer.py), by name."""
+    return get_metrics(scorer)
 
 
 def direction(metric: str, scorer: str | None = None) -> int:

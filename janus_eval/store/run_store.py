@@ -24,6 +24,7 @@ from janus_eval.core.manifest import Manifest
 from janus_eval.core.record import IMAGES, SAMPLE_ID, Record, as_dict
 
 SCORE_COLUMNS = ["task", "metric", "subset", "value", "n", "paper", "delta"]
+UNIT_COLUMN = "unit"  # percent, points, count or text (core/metric.py)
 INTERVAL_COLUMNS = ["ci_low", "ci_high", "ci_method", "verdict"]  # kept when present (analyse/intervals.py)
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -171,7 +172,10 @@ class RunStore:
 
     # --- scores ---------------------------------------------------------
     def write_scores(self, scores: pd.DataFrame) -> None:
-        scores = scores[SCORE_COLUMNS + [c for c in INTERVAL_COLUMNS if c in scores]]
+        if UNIT_COLUMN in scores:  # after `value`; runs written before it have none
+            scores = scores.assign(unit=scores[UNIT_COLUMN].fillna(""))
+        columns = SCORE_COLUMNS[:4] + [UNIT_COLUMN] * (UNIT_COLUMN in scores) + SCORE_COLUMNS[4:]
+        scores = scores[columns + [c for c in INTERVAL_COLUMNS if c in scores]]
         atomic_write_text(self.root / "scores.csv", csv_text(scores))  # formula-like text neutralised
         scores.to_parquet(self.root / "scores.parquet", index=False)
 

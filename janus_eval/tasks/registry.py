@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from janus_eval.core.errors import UsageError
+from janus_eval.core.metric import Metric
 from janus_eval.core.protocol import DEFAULT_PROTOCOL, get_protocol
 from janus_eval.core.task import TASK_DEFAULTS, DataSource, TaskConfig, scorer_of
 from janus_eval.tasks.prompts import BUILDERS
@@ -137,6 +138,16 @@ def scorer_module(name: str):
 
 def get_scorer(name: str) -> Callable[..., Any]:
     return scorer_module(name).score
+
+
+def get_metrics(name: str) -> dict[str, Metric]:
+    """The metrics a scorer declares (`METRICS`: direction and unit), by name; none when it
+    declares none or this install cannot import it (e.g. GenEval without its judges' extra)."""
+    try:
+        module = scorer_module(name)
+    except (UsageError, ImportError):
+        return {}
+    return {m.name: m for m in getattr(module, "METRICS", ())}
 
 
 def get_preflight(name: str) -> Callable[..., None] | None:

@@ -11,15 +11,26 @@ import pandas as pd
 from janus_eval.analyse.intervals import N_BOOT, SEED, verdict, with_intervals
 from janus_eval.analyse.paper import paper_model, paper_table
 from janus_eval.core.errors import UsageError
+from janus_eval.core.metric import unit_of
 from janus_eval.core.progress import say
 from janus_eval.store.run_info import RunInfo, load_run
 from janus_eval.store.run_store import run_folders
+from janus_eval.tasks.registry import get_metrics
 
 Key = tuple[str, str]  # (metric, subset)
 
+def unit(row) -> str:
+    """A score row's unit (percent, points, count, text): the run's own `unit` column, else (runs
+    written before it, the paper's rows) what the task's scorer declares."""
+    given = getattr(row, "unit", None)
+    if isinstance(given, str) and given:
+        return given
+    return unit_of(row.metric, get_metrics(row.task))
+
+
 LONG_COLUMNS = [
     "source", "run", "model", "fingerprint", "date", "task", "metric", "subset",
-    "value", "n", "paper", "delta", "headline", "ci_low", "ci_high", "ci_method", "verdict",
+    "value", "unit", "n", "paper", "delta", "headline", "ci_low", "ci_high", "ci_method", "verdict",
 ]  # fmt: skip
 
 
@@ -79,7 +90,7 @@ class Board:
                 rows.append({
                     "source": "run", "run": run.label, "model": run.info.model,
                     "fingerprint": run.info.fingerprint or "", "date": run.info.date, "task": r.task,
-                    "metric": r.metric, "subset": r.subset, "value": r.value, "n": r.n, "paper": ref,
+                    "metric": r.metric, "subset": r.subset, "value": r.value, "unit": unit(r), "n": r.n, "paper": ref,
                     "delta": r.value - ref, "headline": self.headline.get(r.task) == (r.metric, r.subset),
                     "ci_low": r.ci_low, "ci_high": r.ci_high, "ci_method": r.ci_method,
                     "verdict": verdict(ref, r.ci_low, r.ci_high),
@@ -87,7 +98,7 @@ class Board:
         for r in self.paper.itertuples():
             rows.append({
                 "source": "paper", "run": "", "model": r.model, "fingerprint": "", "date": "", "task": r.task,
-                "metric": r.metric, "subset": r.subset, "value": r.value, "n": np.nan, "paper": np.nan,
+                "metric": r.metric, "subset": r.subset, "value": r.value, "unit": unit(r), "n": np.nan, "paper": np.nan,
                 "delta": np.nan, "headline": self.headline.get(r.task) == (r.metric, r.subset),
             })  # fmt: skip
         out = pd.DataFrame(rows, columns=LONG_COLUMNS)

@@ -51,11 +51,22 @@ import pandas as pd
 from PIL import Image
 
 from janus_eval.core.errors import UsageError
-from janus_eval.score.base import Scored, answered, error_rows, table
+from janus_eval.core.metric import Metric
+from janus_eval.score.base import ERRORS, Scored, answered, error_rows, table
 from janus_eval.score.contract import Context, Field, RowCheck, id_field, outside_problem, shown
 from janus_eval.score.contract import answered as row_answered
 from janus_eval.score.judges import Judges
 from janus_eval.tasks.dpgbench.grid import MAX_TILES, split_grid
+
+METRICS = (
+    Metric("overall", True, "percent"),
+    Metric("score", True, "percent"),  # per level-1 category
+    Metric("subcategory", True, "percent"),
+    Metric("failed", False, "count"),  # prompts the judge could not score
+    Metric("dangling_dependencies", False, "count"),
+    Metric("mode", None, "text"),  # corrected / official_quirks, the VQA judge, demo_judge
+    ERRORS,
+)
 
 CSV_COLUMNS = ["item_id", "proposition_id", "dependency", "tuple", "question_natural_language"]
 PROMPTS_PER_CHUNK = 16

@@ -52,12 +52,24 @@ import pandas as pd
 from PIL import Image, ImageOps
 
 from janus_eval.core.errors import UsageError
-from janus_eval.score.base import Scored, answered, error_rows, table
+from janus_eval.core.metric import Metric
+from janus_eval.score.base import ERRORS, Scored, answered, error_rows, table
 from janus_eval.score.contract import Context, Field, RowCheck, image_path_problem, shown
 from janus_eval.score.contract import answered as row_answered
 from janus_eval.score.judges import Judges
 from janus_eval.score.judges.geneval_detector import Detection, GenEvalJudge, object_names
 from janus_eval.tasks.geneval.order import argsort_numpy123
+
+METRICS = (
+    Metric("accuracy", True, "percent"),  # per tag
+    Metric("overall", True, "percent"),  # the mean of the tags' accuracies (the report's number)
+    Metric("images_correct", True, "percent"),
+    Metric("prompts_correct", True, "percent"),  # any of a prompt's images right
+    Metric("unreadable_images", False, "count"),
+    Metric("prompts_without_images", False, "count"),
+    Metric("mode", None, "text"),  # demo_judge: random-weight judges
+    ERRORS,
+)
 
 TAGS = ("single_object", "two_object", "counting", "colors", "position", "color_attr")
 COLORS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white")

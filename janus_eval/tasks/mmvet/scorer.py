@@ -25,10 +25,20 @@ from typing import Any
 import pandas as pd
 
 from janus_eval.core.errors import UsageError
-from janus_eval.score.base import Scored, answered, error_rows, predictions, table
+from janus_eval.core.metric import Metric
+from janus_eval.score.base import ERRORS, Scored, answered, error_rows, predictions, table
 from janus_eval.score.contract import Field, id_field
 from janus_eval.score.judges import Judges
 from janus_eval.score.judges.llm import JudgeError, JudgeUnavailable, ask_all
+
+METRICS = (
+    Metric("total", True, "percent"),
+    Metric("capability", True, "percent"),
+    Metric("integration", True, "percent"),
+    Metric("total_std", None, "percent"),  # the spread of the judge's runs: neither way is better
+    Metric("judge_error", False, "count"),
+    ERRORS,
+)
 
 FEW_SHOT = """Compare the ground truth and prediction from AI models, to give a correctness score for the prediction. <AND> in the ground truth means it is totally right only when all elements in the ground truth are present in the prediction, and <OR> means it is totally right when any one element in the ground truth is present in the prediction. The correctness score is 0.0 (totally wrong), 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, or 1.0 (totally right). Just complete the last space of the correctness score.
 
