@@ -223,7 +223,9 @@ def test_command_line_dead_judge_is_one_line_exit_2(tmp_path):
     )  # fmt: skip
     assert time.monotonic() - started < 30  # seconds of judging at most, plus the interpreter's start
     assert proc.returncode == 2, proc.stderr
-    (line,) = proc.stderr.strip().splitlines()
+    lines = proc.stderr.strip().splitlines()
+    assert lines[0] == "mmvet: judging: 16 samples to go"  # the judging bar's start line (no terminal)
+    (line,) = lines[1:]  # no end line: it did not end; and no traceback
     assert line.startswith(f"error: LLM judge grader-x at {url} failed 3 requests in a row"), line
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 

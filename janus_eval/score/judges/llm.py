@@ -50,13 +50,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from janus_eval.core.errors import UsageError
 from janus_eval.core.paths import cache_root
+from janus_eval.core.progress import progress
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
@@ -245,36 +246,46 @@ class LLMJudge:
                 del self._pending[key]
             done.set()
 
-    def ask_all(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def ask_all(
+        self, fn: Callable[[T], R], items: Sequence[T], *, desc: str | None = None, unit: str = "sample",
+        enabled: bool = True,
+    ) -> list[R]:  # fmt: skip
         """`[fn(item) for item in items]`, up to `concurrency` calls at once (each may `ask`).
         The first exception (in the items' order) is raised once the calls under way have
         ended; those not yet started are dropped. On an exception (a JudgeUnavailable, Ctrl-C)
         the requests under way are cut and none is retried, so a dead judge ends this within
-        seconds."""
-        if self.concurrency <= 1 or len(items) <= 1:
-            return [fn(item) for item in items]
-        pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(items)), thread_name_prefix="llm-judge")
-        futures = []
-        try:
-            futures = [pool.submit(fn, item) for item in items]
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            if any(f.exception() is not None for f in done):
+        seconds. With `desc`, a progress bar (or plain lines: `enabled` False, or no terminal)
+        counts the items as they end, so minutes of judging are not minutes of silence; it is
+        updated from this thread only, and changes no result and no order."""
+        with _bar(len(items), desc, unit, enabled) as bar:
+            if self.concurrency <= 1 or len(items) <= 1:
+                return _one_by_one(fn, items, bar)
+            pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(items)), thread_name_prefix="llm-judge")
+            futures = []
+            try:
+                futures = [pool.submit(fn, item) for item in items]
+                running = set(futures)
+                while running:  # FIRST_COMPLETED, not FIRST_EXCEPTION: the bar moves as each ends
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    bar.update(len(done))
+                    if any(f.exception() is not None for f in done):
+                        with self._lock:
+                            self._halt()  # the calls under way stop: their results are dropped
+                        break
+            except BaseException:  # Ctrl-C: the same
                 with self._lock:
-                    self._halt()  # the calls under way stop: their results are dropped
-        except BaseException:  # Ctrl-C: the same
-            with self._lock:
-                self._halt()
-            raise
-        finally:  # nothing new starts; the calls under way end (at once when halted)
-            pool.shutdown(wait=True, cancel_futures=True)
-            with self._lock:
-                if not self.unavailable:
-                    self._stop.clear()
-        for future in futures:
-            error = None if future.cancelled() else future.exception()
-            if error is not None:
-                raise error
-        return [future.result() for future in futures]
+                    self._halt()
+                raise
+            finally:  # nothing new starts; the calls under way end (at once when halted)
+                pool.shutdown(wait=True, cancel_futures=True)
+                with self._lock:
+                    if not self.unavailable:
+                        self._stop.clear()
+            for future in futures:
+                error = None if future.cancelled() else future.exception()
+                if error is not None:
+                    raise error
+            return [future.result() for future in futures]
 
     @property
     def unavailable(self) -> bool:
@@ -513,12 +524,43 @@ def _post(
     return raw
 
 
-def ask_all(judge: Any, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+def ask_all(
+    judge: Any, fn: Callable[[T], R], items: Sequence[T], *, desc: str | None = None, unit: str = "sample",
+    enabled: bool = True,
+) -> list[R]:  # fmt: skip
     """`judge.ask_all(fn, items)` where the judge has it; any other judge (a test's stand-in,
-    which need not be thread-safe) is asked one item after another."""
+    which need not be thread-safe) is asked one item after another. `desc`, `unit`, `enabled`:
+    the progress bar, as in `LLMJudge.ask_all`."""
     if isinstance(judge, LLMJudge):
-        return judge.ask_all(fn, items)
-    return [fn(item) for item in items]
+        return judge.ask_all(fn, items, desc=desc, unit=unit, enabled=enabled)
+    with _bar(len(items), desc, unit, enabled) as bar:
+        return _one_by_one(fn, items, bar)
+
+
+class _NoBar:
+    """No progress to show (no `desc` given): `update` does nothing."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _bar(total: int, desc: str | None, unit: str, enabled: bool) -> Any:
+    """The judging bar, or none where the caller gave no label."""
+    return _NoBar() if desc is None else progress(total, desc, unit, enabled=enabled)
+
+
+def _one_by_one(fn: Callable[[T], R], items: Sequence[T], bar: Any) -> list[R]:
+    results = []
+    for item in items:
+        results.append(fn(item))
+        bar.update(1)
+    return results
 
 
 def _retry_after(value: str | None) -> float | None:

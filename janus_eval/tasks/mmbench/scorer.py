@@ -135,7 +135,9 @@ def _parse(
             return None, True
 
     # rows asked --judge-concurrency at a time, each answer put back in its row's place
-    for (k, _, _), (letter, failed) in zip(to_judge, ask_all(judge, judged, to_judge)):
+    on = bool(settings.get("progress", True))  # the runner's context: off with --no-progress
+    replies = ask_all(judge, judged, to_judge, desc="mmbench: judging", unit="sample", enabled=on)
+    for (k, _, _), (letter, failed) in zip(to_judge, replies):
         parsed[records.index[k]] = letter
         by_judge[k] = letter is not None
         judge_errors[k] = failed

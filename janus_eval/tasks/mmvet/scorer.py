@@ -131,7 +131,9 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges: Judges | 
     def graded_runs(i: Any) -> list[float | None]:
         return [grade(judge, prompts[i], run=j, retries=retries, max_tokens=max_tokens) for j in range(runs)]
 
-    grades: dict = dict(zip(ok, ask_all(judge, graded_runs, list(ok))))  # index -> per-run grades (None: error)
+    on = bool(settings.get("progress", True))  # the runner's context: off with --no-progress
+    graded_all = ask_all(judge, graded_runs, list(ok), desc="mmvet: judging", unit="sample", enabled=on)
+    grades: dict = dict(zip(ok, graded_all))  # index -> per-run grades (None: error)
 
     parsed: dict[Any, str | None] = {}
     scores: dict[Any, float | None] = {}
