@@ -35,7 +35,7 @@ path) or else `prediction` (that path), absolute or relative to the `image_root`
 setting (the run's task folder, or the samples file's folder for `janus-eval
 score`), and `n_images` (tiles in the grid, 4 if absent). Settings: `csv` (question file; else
 --dpg-csv / cache / download via `tasks/dpgbench/questions.py`), `official_quirks`, `image_root`, `vqa_model`,
-`vqa_batch_size`, `device`.
+`vqa_batch_size`, `device`, `progress` (the runner's: whether judging draws a bar, else plain lines).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from PIL import Image
 
 from janus_eval.core.errors import UsageError
 from janus_eval.core.metric import Metric
+from janus_eval.core.progress import progress
 from janus_eval.score.base import ERRORS, Scored, answered, error_rows, table
 from janus_eval.score.contract import Context, Field, RowCheck, id_field, outside_problem, shown
 from janus_eval.score.contract import answered as row_answered
@@ -402,7 +403,7 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges: Judges | 
     judge = None
     ok = answered(records)
 
-    def flush() -> None:
+    def flush(bar: Any) -> None:
         nonlocal judge
         if not todo:
             return
@@ -416,27 +417,34 @@ def score(records: pd.DataFrame, settings: dict | None = None, judges: Judges | 
         for idx, qs, tiles in todo:
             answers = [{q.qid: next(replies) for q in qs} for _ in tiles]
             results[idx] = score_prompt(qs, answers, official_quirks=quirks)
+        bar.update(len(todo))
         todo.clear()
 
-    for idx, record in ok.iterrows():
-        item = str(record.get("item_id", "")).strip()
-        questions = bank.get(item)
-        if not questions:
-            failures[idx] = f"no questions for item '{item}' in {Path(csv).name}"
-            continue
-        sure = sure_key_error(questions) if quirks else None
-        if sure is not None:  # fails in the official script whatever the answers: no need to ask
-            results[idx] = key_error_result(questions, [], sure)
-            continue
-        try:
-            tiles = _tiles(record.to_dict(), root)
-        except (OSError, ValueError, KeyError) as exc:
-            failures[idx] = f"image: {exc}"
-            continue
-        todo.append((idx, questions, tiles))
-        if len(todo) >= PROMPTS_PER_CHUNK:
-            flush()
-    flush()
+    # the VQA judge answers every question of every tile: a bar over the prompts, moved a chunk
+    # at a time, so judging is not silence (plain lines with --no-progress)
+    with progress(len(ok), "dpgbench: judging", "prompt", enabled=bool(settings.get("progress", True))) as bar:
+        for idx, record in ok.iterrows():
+            item = str(record.get("item_id", "")).strip()
+            questions = bank.get(item)
+            if not questions:
+                failures[idx] = f"no questions for item '{item}' in {Path(csv).name}"
+                bar.update(1)
+                continue
+            sure = sure_key_error(questions) if quirks else None
+            if sure is not None:  # fails in the official script whatever the answers: no need to ask
+                results[idx] = key_error_result(questions, [], sure)
+                bar.update(1)
+                continue
+            try:
+                tiles = _tiles(record.to_dict(), root)
+            except (OSError, ValueError, KeyError) as exc:
+                failures[idx] = f"image: {exc}"
+                bar.update(1)
+                continue
+            todo.append((idx, questions, tiles))
+            if len(todo) >= PROMPTS_PER_CHUNK:
+                flush(bar)
+        flush(bar)
 
     prompt_scores: list[float] = []
     by_l1: dict[str, list[float]] = defaultdict(list)

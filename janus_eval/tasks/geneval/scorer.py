@@ -20,9 +20,10 @@ Settings (the task's `scoring:` mapping): `threshold` 0.3, `counting_threshold` 
 `max_objects` 16, `max_overlap` 1.0 (no NMS), `position_threshold` 0.1, `bgcolor`
 "#999999", `crop` true, as in the official script; plus `image_root`, the task folder
 the image paths are relative to (the runner sets it; default: the working directory),
-and the judges' `device`, `geneval_dir`, `detector_config`, `detector_checkpoint`,
-`clip_checkpoint` (see `judges/geneval_detector.py`). Other keys (settings meant for
-other tasks' scorers) are ignored.
+`progress` (the runner's: whether judging draws a bar, else plain lines), and the
+judges' `device`, `geneval_dir`, `detector_config`, `detector_checkpoint`, `clip_checkpoint`
+(see `judges/geneval_detector.py`). Other keys (settings meant for other tasks' scorers)
+are ignored.
 
 Per image: detections above the score threshold (0.9 for the `counting` tag; compared in
 float32), at most 16 per class, most confident first in the official `np.argsort` order
@@ -53,6 +54,7 @@ from PIL import Image, ImageOps
 
 from janus_eval.core.errors import UsageError
 from janus_eval.core.metric import Metric
+from janus_eval.core.progress import progress
 from janus_eval.score.base import ERRORS, Scored, answered, error_rows, table
 from janus_eval.score.contract import Context, Field, RowCheck, image_path_problem, shown
 from janus_eval.score.contract import answered as row_answered
@@ -537,19 +539,24 @@ def score(records: pd.DataFrame, settings: Mapping[str, Any] | None = None, judg
     unreadable = 0
     judges = judges if judges is not None else Judges()  # none given: loaded here, for this call
     judge = judges.geneval_judge(settings or {}) if len(ok) else None  # nothing to judge: none loaded
-    for idx, rec in ok.iterrows():
-        assert judge is not None
-        meta = metadata_of(rec)
-        verdicts = []
-        for rel in _paths(rec["images"]):
-            v = judge_image(root / rel, meta, judge, rules)
-            unreadable += int(v.pop("unreadable", False))
-            verdicts.append({"image": rel, **v})
-            tags.append(meta["tag"])
-            flags.append(v["correct"])
-            prompt_ids.append(str(rec.get("sample_id", rec.get("index", idx))))
-        parsed[idx] = verdicts
-        per_score[idx] = float(np.mean([v["correct"] for v in verdicts])) if verdicts else None
+    n_images = sum(len(_paths(rec["images"])) for _, rec in ok.iterrows())
+    # detecting takes a while per image: a bar, so judging is not silence (plain lines with --no-progress)
+    on = bool((settings or {}).get("progress", True))
+    with progress(n_images, "geneval: judging", "image", enabled=on) as bar:
+        for idx, rec in ok.iterrows():
+            assert judge is not None
+            meta = metadata_of(rec)
+            verdicts = []
+            for rel in _paths(rec["images"]):
+                v = judge_image(root / rel, meta, judge, rules)
+                unreadable += int(v.pop("unreadable", False))
+                verdicts.append({"image": rel, **v})
+                tags.append(meta["tag"])
+                flags.append(v["correct"])
+                prompt_ids.append(str(rec.get("sample_id", rec.get("index", idx))))
+                bar.update(1)
+            parsed[idx] = verdicts
+            per_score[idx] = float(np.mean([v["correct"] for v in verdicts])) if verdicts else None
     rows = summarize(tags, flags, prompt_ids)
     rows.append(("unreadable_images", "", float(unreadable), len(flags)))
     # a prompt with no images at all (e.g. a folder without samples/) is in no tag's mean: say so
