@@ -104,16 +104,19 @@ def score_records(
     judges: Judges | None,
     image_root: str | Path | None = None,
     device: str | None = None,
+    progress: bool = True,
 ):
     """Run the task's scorer with its settings (`task.scoring`: the YAML's and the command
     line's) and the invocation's context beside them: `image_root`, the folder image paths are
-    relative to, and the `device` judges run on (neither is a setting: not in the hash);
-    returns (records with parsed/score, table with a task column)."""
+    relative to, the `device` judges run on, and `progress`, whether judging draws a bar (off:
+    plain lines, `run --no-progress`); none is a setting: not in the hash. Returns (records
+    with parsed/score, table with a task column)."""
     frame = pd.DataFrame.from_records(records)
     if ERROR not in frame:
         frame[ERROR] = None
     frame[ERROR] = frame[ERROR].astype(object).where(frame[ERROR].notna(), None)
-    context = {k: v for k, v in (("image_root", image_root), ("device", device)) if v is not None}
+    context: dict[str, Any] = {k: v for k, v in (("image_root", image_root), ("device", device)) if v is not None}
+    context["progress"] = progress
     try:
         scored = get_scorer(task.scorer)(frame, {**task.scoring, **context}, judges)
     except KeyError as exc:
@@ -381,7 +384,8 @@ def run(
             if task.kind == "generation" or task.requires_judge:  # judging can take a while: say so
                 say(f"{task.name}: scoring {len(records)} samples")
             records, table = score_records(
-                task, records, judges, image_root=str(store.task_dir(task.name)), device=opts.device
+                task, records, judges, image_root=str(store.task_dir(task.name)), device=opts.device,
+                progress=opts.progress,
             )
             store.rewrite_records(task.name, records + others)
             manifest.tasks[task.name].resumed_samples = len(samples) - len(todo)
