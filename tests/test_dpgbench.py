@@ -389,6 +389,9 @@ def test_scorer_on_the_unusual_file_equals_the_official_semantics(tmp_path, odd_
     assert t[("failed", "")] == want["failed"] and t[("failed", "missing_parent")] == want["failed"]
     assert "Is there a kitten?" not in judge.asked and judge.asked.count("Is there one dog?") == 1
     err = capsys.readouterr().err.splitlines()
+    judging = [x for x in err if x.startswith("dpgbench: judging")]  # the judging bar's plain lines
+    assert judging[0] == "dpgbench: judging: 3 prompts to go" and judging[-1].startswith("dpgbench: judging: 3/3")
+    err = [x for x in err if x not in judging]  # the notes, one line each
     assert err[0].startswith(f"note: {odd_csv} repeats a proposition_id in 1 row(s) (first: line 13")
     if quirks:
         assert scored.per_sample.loc[0, "score"] is None and "KeyError" in scored.per_sample.loc[0, "parsed"]
