@@ -61,6 +61,8 @@ def test_score_keeps_the_judges_replies(tmp_path, concurrency):
         code, err = interrupt(child, lambda: len(server.requests) > answered and cached() == answered)
         assert time.monotonic() - started < 50  # the hanging requests do not hold the exit
     lines = err.strip().splitlines()
+    assert lines[0] == f"mmvet: judging: {len(rows)} samples to go", err  # the judging bar's start line
+    lines = lines[1:]  # then, cut short, no end line: one line saying what was kept
     assert code == 130 and len(lines) == 1 and "Traceback" not in err, err
     assert lines[0].startswith("interrupted: no run folder written") and str(cache) in lines[0], lines[0]
     assert not (tmp_path / "out" / "s").exists()
