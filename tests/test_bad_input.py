@@ -112,7 +112,7 @@ def test_run_records_bad_images_and_answers_the_rest(cli, tmp_path):
     assert len(errored) == 1 and "unreadable image" in errored[0]["error"] and errored[0]["score"] is None
     assert all(isinstance(r["prediction"], str) for r in records if not r["error"])
     scores = (tmp_path / "out/odd/scores.csv").read_text()
-    assert "pope,errors,,1.0,4" in scores
+    assert "pope,errors,,1.0,count,4" in scores
 
 
 def test_an_internal_crash_exits_3_not_1(cli, monkeypatch):
