@@ -380,7 +380,7 @@ def run(
         config=config_record(ctx), batch_size=batch_size, demo=demo,
         run_id=run_id or default_run_id(model),  # named here, so a Ctrl-C can say which run to resume
         data_dir=data_dir, device=device, dtype=dtype, seed=seed, allow_pickle=allow_pickle, progress=progress,
-        workers=workers, compile=compile,
+        workers=workers, compile=compile, n_boot=n_boot, boot_seed=boot_seed,
     )  # fmt: skip
     overrides = scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir)
     try:
@@ -391,9 +391,7 @@ def run(
         raise typer.Exit(130) from None
     if int(os.environ.get("RANK", "0")) != 0:
         return  # torchrun: rank 0 reports
-    from janus_eval.analyse.intervals import run_scores
-
-    typer.echo(summary(run_scores(store.root, n_boot, boot_seed)))
+    typer.echo(summary(store.read_scores()))  # with the intervals the runner wrote
     if demo:
         typer.echo("demo: shipped sample sets and random-weight judges; these numbers test the pipeline, not a model")
     typer.echo(f"run folder: {store.root}  (every variant: {store.root / 'scores.csv'})")
@@ -453,13 +451,14 @@ def score(
     task_list, _ = tasks_with_judges(task, [load_task(task, protocol)], judges)
     overrides = scoring_overrides(dpg_csv, vqa_model, official_quirks, geneval_dir)
     try:
-        store = score_file(task_list[0], samples, output, run_id, model, judges, scoring_overrides=overrides)
+        store = score_file(
+            task_list[0], samples, output, run_id, model, judges, scoring_overrides=overrides, n_boot=n_boot,
+            boot_seed=seed,
+        )  # fmt: skip
     except KeyboardInterrupt:
         typer.echo(score_interrupted_line(judges), err=True)
         raise typer.Exit(130) from None
-    from janus_eval.analyse.intervals import run_scores
-
-    typer.echo(summary(run_scores(store.root, n_boot, seed)))
+    typer.echo(summary(store.read_scores()))
     typer.echo(f"run folder: {store.root}")
 
 

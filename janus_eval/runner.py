@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import pandas as pd
 
+from janus_eval.analyse.intervals import N_BOOT, SEED, with_intervals
 from janus_eval.analyse.paper import with_paper
 from janus_eval.core.errors import UsageError
 from janus_eval.core.files import check_writable
@@ -31,6 +32,7 @@ from janus_eval.solve import distributed
 from janus_eval.solve.generation import draw_samples, generation_settings
 from janus_eval.solve.models.base import ModelAdapter
 from janus_eval.solve.pipeline import prepared_batches
+from janus_eval.store.run_info import run_info
 from janus_eval.store.run_store import RunStore, json_objects, safe_name
 from janus_eval.tasks.dataset_rows import check_dataset_rows
 from janus_eval.tasks.registry import get_metrics, get_preflight, get_scorer, with_scoring_overrides
@@ -133,11 +135,15 @@ def score_records(
     return frame.to_dict(orient="records"), table
 
 
-def _write_scores(store: RunStore, new: pd.DataFrame, model: str, demo: bool = False) -> pd.DataFrame:
-    """Merge this invocation's tables into the run's scores (other tasks' rows are kept).
-    Demo runs (shipped samples, random-weight judges) get no paper column: their
-    numbers test the pipeline, not a model."""
+def _write_scores(
+    store: RunStore, new: pd.DataFrame, model: str, demo: bool = False, n_boot: int = N_BOOT, boot_seed: int = SEED
+) -> pd.DataFrame:
+    """Merge this invocation's tables into the run's scores (other tasks' rows are kept), each
+    new row with its 95% interval from the task's stored records (so a run folder always holds
+    them, however the runner was called). Demo runs (shipped samples, random-weight judges) get
+    no paper column: their numbers test the pipeline, not a model."""
     new = with_paper(new, None if demo else model)
+    new, _ = with_intervals(run_info(store), new, n_boot, boot_seed)
     path = store.root / "scores.csv"
     if path.exists():
         old = store.read_scores()
@@ -396,7 +402,7 @@ def run(
             manifest.judge = judges.describe()  # judges that loaded while scoring
             store.write_manifest(manifest)
             # written after every task: a later task's failure loses no finished scores
-            _write_scores(store, table, adapter.describe()["model"], demo=opts.demo)
+            _write_scores(store, table, adapter.describe()["model"], opts.demo, opts.n_boot, opts.boot_seed)
     distributed.barrier(world)
     return store
 
@@ -451,9 +457,12 @@ def score_file(
     model: str,
     judges: Judges | None = None,
     scoring_overrides: Mapping[str, Any] | None = None,
+    n_boot: int = N_BOOT,
+    boot_seed: int = SEED,
 ) -> RunStore:
     """Score a samples file into a new run folder; `scoring_overrides`: the command-line
-    scorer settings, put into the task's config first (as `run` does)."""
+    scorer settings, put into the task's config first (as `run` does); `n_boot`, `boot_seed`:
+    the intervals' bootstrap."""
     (task,) = with_command_line_settings([task], scoring_overrides)
     check_writable(Path(output))  # before the scoring (judges can take long)
     records, table = score_samples_file(task, Path(path), judges)
@@ -477,7 +486,7 @@ def score_file(
                                             n_samples=len(records))},
             )  # fmt: skip
         )
-        _write_scores(store, table, model)
+        _write_scores(store, table, model, n_boot=n_boot, boot_seed=boot_seed)
         tmp.rename(final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -383,3 +383,25 @@ def test_mmbench_rows_the_judge_changed_get_no_interval(tmp_path):
     assert np.isnan(acc["ci_low"]) and "on the stored records, not" in acc["ci_method"]
     errors = row(scores, "errors")
     assert errors["ci_low"] == errors["ci_high"] == 0 and "fast path" in errors["ci_method"]
+
+
+def test_the_runner_writes_the_intervals_itself(tmp_path):
+    """`runner.run` alone (as a library, not through the command line) leaves every score with
+    its interval, drawn as RunSpec says; the same seed gives the same interval again."""
+    from janus_eval.core.spec import RunSpec
+    from janus_eval.runner import run
+    from janus_eval.tasks.registry import resolve_tasks
+
+    def scores_of(run_id: str, **kw) -> pd.DataFrame:
+        opts = RunSpec(model="janus-tiny", demo=True, output=tmp_path, run_id=run_id, progress=False, **kw)
+        store = run(resolve_tasks("pope"), opts)
+        return pd.read_csv(store.root / "scores.csv", keep_default_na=False, na_values=[""])
+
+    a = scores_of("a", n_boot=200, boot_seed=3)
+    f1 = a[(a.metric == "f1") & (a.subset == "pooled")].iloc[0]
+    assert np.isfinite(f1.ci_low) and f1.ci_low <= f1.value <= f1.ci_high
+    assert "200 resamples" in f1.ci_method
+    b = scores_of("b", n_boot=200, boot_seed=3)
+    assert np.allclose(a.ci_low.to_numpy(float), b.ci_low.to_numpy(float), equal_nan=True)
+    c = scores_of("c", n_boot=1000, boot_seed=3)
+    assert "1000 resamples" in c[(c.metric == "f1") & (c.subset == "pooled")].iloc[0].ci_method

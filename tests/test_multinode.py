@@ -49,19 +49,14 @@ def _two_nodes(port: int, *args: str, outputs: tuple[Path, Path] | None = None, 
     return results
 
 
-def _one_process(out: Path, run_id: str = "one", intervals: bool = False):
-    """The run in one process; with `intervals`, as `janus-eval run` finishes it (its scores' intervals)."""
-    from janus_eval.analyse.intervals import run_scores
-
+def _one_process(out: Path, run_id: str = "one"):
+    """The run in one process (the runner writes each score's interval, as the command line's run)."""
     opts = RunSpec(model="janus-tiny", demo=True, output=out, run_id=run_id, batch_size=2, progress=False)
-    store = run(resolve_tasks(TASKS), opts)
-    if intervals:
-        run_scores(store.root, 1000, 0)
-    return store
+    return run(resolve_tasks(TASKS), opts)
 
 
 def test_two_nodes_write_the_records_of_one_process(tmp_path):
-    one = _one_process(tmp_path, intervals=True).root  # the command line adds the intervals
+    one = _one_process(tmp_path).root
     cli = ["-m", "janus_eval", "run", "--tasks", TASKS, "--model", "janus-tiny", "--demo", "--batch-size", "2",
            "--output", str(tmp_path), "--run-id", "nodes", "--no-progress"]  # fmt: skip
     results = _two_nodes(29611, *cli)

@@ -50,7 +50,7 @@ def terminal_table(scores: pd.DataFrame) -> str:
                                                   rows.loc[plain, "subset"].fillna(""), strict=True)
     ]  # fmt: skip
     rows.loc[rows["metric"].isin(TEXT_METRICS), "subset"] = ""  # the mode's name is its value
-    rows["verdict"] = rows["verdict"].fillna("").astype(str)
+    rows["verdict"] = rows["verdict"].astype(object).fillna("").astype(str)  # all-empty reads back as floats
     cols = ["task", "metric", "subset", "value [95% CI]", "n", "paper", "delta", "verdict"]
     return rows[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-")
 

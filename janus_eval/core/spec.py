@@ -33,6 +33,9 @@ class RunSpec:
     progress: bool = True
     compile: bool = False  # static KV cache + compiled per-token step (CUDA)
     workers: int | None = None  # data workers; None: 4 on CUDA, 0 on CPU
+    # the 95% intervals the runner writes beside each score (analyse/intervals.py): resamples, seed
+    n_boot: int = 1000
+    boot_seed: int = 0
     rank: int = 0  # torchrun: this process's rank and the world size
     world_size: int = 1
     # --config: {"path": the file, "options": what it held}, recorded in the manifest
