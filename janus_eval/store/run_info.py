@@ -58,7 +58,6 @@ class RunInfo:
     date: str  # "YYYY-MM-DD HH:MM" (UTC as the manifest wrote it), or "" when unknown
     tasks: dict[str, TaskInfo] = field(default_factory=dict)
     demo: bool = False  # --demo: shipped sample sets and random-weight judges; never beside the paper
-    limit: int | None = None  # --limit N: the first N samples of each task, not the whole benchmark
     selection: str = ""  # how the samples were selected (--limit, --offset, --sample-id); "": every sample
 
     @property
@@ -100,7 +99,6 @@ def run_info(store: RunStore) -> RunInfo:
         date=_date(manifest, store),
         tasks=tasks,
         demo=manifest.demo,
-        limit=max((e.limit for e in manifest.tasks.values() if e.limit), default=None),
         selection=selection(manifest),
     )
 
