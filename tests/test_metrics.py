@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from test_compare import FRAMES
 
-from janus_eval.analyse.tolerances import HIGHER, LOWER, NEUTRAL, declared, direction
+from janus_eval.analyse.tolerances import HIGHER, LOWER, NEUTRAL, direction
 from janus_eval.core.metric import Metric
 from janus_eval.score.base import every_record
-from janus_eval.tasks.registry import scorer_module
+from janus_eval.tasks.registry import get_metrics, scorer_module
 
 DECLARING = ["pope", "mme", "mmbench", "mmmu", "seedbench", "gqa"]
 
@@ -32,7 +32,7 @@ def test_a_scorer_declares_every_metric_of_its_table(scorer):
 
 @pytest.mark.parametrize("scorer", DECLARING)
 def test_declared_directions_are_the_ones_compare_used_before(scorer):
-    for metric in declared(scorer).values():
+    for metric in get_metrics(scorer).values():
         assert direction(metric.name, scorer) == direction(metric.name), metric
 
 
@@ -47,7 +47,7 @@ def test_a_declaration_decides_over_the_names(monkeypatch):
 
 
 def test_mme_declares_points_and_percent():
-    units = {m.name: m.unit for m in declared("mme").values()}
+    units = {m.name: m.unit for m in get_metrics("mme").values()}
     assert units["perception"] == units["score"] == "points" and units["acc"] == "percent"
     assert units["errors"] == "count"
 

@@ -37,7 +37,6 @@ from pathlib import Path
 import yaml
 
 from janus_eval.core.errors import UsageError
-from janus_eval.core.metric import Metric
 from janus_eval.tasks.registry import get_metrics
 
 OFF = object()
@@ -54,15 +53,10 @@ NEVER_GATED = frozenset({"mode"})  # labels of how a run was scored, not measure
 SENSE = {True: HIGHER, False: LOWER, None: NEUTRAL}  # Metric.higher_is_better -> direction
 
 
-def declared(scorer: str) -> dict[str, Metric]:
-    """The metrics a scorer declares (`METRICS` in tasks/<scorer>/scorer.py), by name."""
-    return get_metrics(scorer)
-
-
 def direction(metric: str, scorer: str | None = None) -> int:
     """HIGHER (+1) when a larger value is better, LOWER (-1) when a smaller one is, else NEUTRAL (0):
     as the task's scorer declares it, else by the names above."""
-    found = declared(scorer).get(metric) if scorer else None
+    found = get_metrics(scorer).get(metric) if scorer else None
     if found is not None:
         return SENSE[found.higher_is_better]
     if metric in LOWER_IS_BETTER:
