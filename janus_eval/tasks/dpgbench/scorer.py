@@ -373,8 +373,7 @@ def _image_path(value: str, root: str | None) -> Path:
 
 def _tiles(record: dict[str, Any], root: str | None) -> list[Image.Image]:
     n = int(record.get("n_images") or MAX_TILES)
-    images = record.get("images")
-    value = images[0] if isinstance(images, list) and images else record.get("prediction")
+    _, value = grid_field(record)
     if not value:
         raise ValueError("the record has no grid image path (`images` or `prediction`)")
     path = _image_path(str(value), root)
