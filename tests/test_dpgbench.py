@@ -12,13 +12,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from janus_eval.core.download import git_blob_id
 from janus_eval.core.errors import UsageError
 from janus_eval.score.judges import Judges
 from janus_eval.score.judges.vqa import MPlugVQA, TransformersVQA, demo_vqa_judge, load_vqa_judge
 from janus_eval.tasks.dpgbench import questions as dpg_questions
 from janus_eval.tasks.dpgbench import scorer as dpgbench
 from janus_eval.tasks.dpgbench.grid import make_grid, split_grid, tile_boxes
-from janus_eval.tasks.dpgbench.questions import git_blob_id, resolve_dpg_csv
+from janus_eval.tasks.dpgbench.questions import resolve_dpg_csv
 from janus_eval.tasks.dpgbench.scorer import load_questions, score_prompt
 
 HEADER = "item_id,text,keywords,proposition_id,dependency,category_broad,category_detailed,tuple,question_natural_language\n"
@@ -447,8 +448,9 @@ class _Server:
         self.httpd.server_close()
 
 
-def test_git_blob_id_matches_git():
-    assert git_blob_id(b"hello\n") == "ce013625030ba8dba906f756967f9e9ca394464a"  # `git hash-object`
+def test_git_blob_id_matches_git(tmp_path):
+    (tmp_path / "hello").write_bytes(b"hello\n")
+    assert git_blob_id(tmp_path / "hello") == "ce013625030ba8dba906f756967f9e9ca394464a"  # `git hash-object`
 
 
 def test_csv_is_downloaded_once_checked_and_cached(tmp_path, monkeypatch):
@@ -458,7 +460,8 @@ def test_csv_is_downloaded_once_checked_and_cached(tmp_path, monkeypatch):
         with pytest.raises(UsageError, match="not the pinned"):
             resolve_dpg_csv(url=server.url, blob="0" * 40)
         assert not dpg_questions.cached_csv_path().exists()
-        path = resolve_dpg_csv(url=server.url, blob=git_blob_id(CSV.encode()))
+        (tmp_path / "served.csv").write_text(CSV)
+        path = resolve_dpg_csv(url=server.url, blob=git_blob_id(tmp_path / "served.csv"))
     finally:
         server.close()
     assert path == tmp_path / "cache" / "dpg_bench" / "dpg_bench.csv" and path.read_text() == CSV

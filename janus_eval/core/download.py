@@ -65,14 +65,8 @@ class Pin:
 
     def digest(self, path: Path) -> str:
         """The file's digest of this pin's kind, cut to the pinned length (one pass over it)."""
-        if self.kind == "sha256":
-            h = hashlib.sha256()
-        else:
-            h = hashlib.sha1(b"blob %d\0" % path.stat().st_size)
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(CHUNK), b""):
-                h.update(block)
-        return h.hexdigest()[: len(self.value)]
+        full = _hash_file(hashlib.sha256(), path) if self.kind == "sha256" else git_blob_id(path)
+        return full[: len(self.value)]
 
     def matches(self, path: Path) -> bool:
         return self.digest(path) == self.value
@@ -80,6 +74,18 @@ class Pin:
     def __str__(self) -> str:
         prefix = " prefix" if self.kind == "sha256" and len(self.value) < 64 else ""
         return f"{self.kind}{prefix} {self.value}"
+
+
+def git_blob_id(path: Path) -> str:
+    """The id git gives a file's content (`git hash-object`: sha1 over `blob <size>\\0` + content)."""
+    return _hash_file(hashlib.sha1(b"blob %d\0" % path.stat().st_size), path)
+
+
+def _hash_file(h: Any, path: Path) -> str:
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(CHUNK), b""):
+            h.update(block)
+    return str(h.hexdigest())
 
 
 def part_path(dest: Path) -> Path:

@@ -10,7 +10,6 @@ demo prompts instead.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -25,11 +24,6 @@ DEMO_CSV = Path(__file__).resolve().parent / "demo_questions.csv"
 
 def cached_csv_path() -> Path:
     return cache_root() / "dpg_bench" / "dpg_bench.csv"
-
-
-def git_blob_id(data: bytes) -> str:
-    """The id git gives a file's content (sha1 over `blob <size>\\0` + data)."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def resolve_dpg_csv(
