@@ -33,11 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from janus_eval.core.errors import UsageError
-from janus_eval.core.progress import say
+from janus_eval.core.progress import every_s, say
 
 CHUNK = 1 << 20
 RESUMES = 3  # dropped connections one fetch() picks up again before it gives up
-PLAIN_EVERY_S = 30.0  # seconds between plain progress lines off a terminal
 
 
 class DownloadCut(Exception):
@@ -213,7 +212,7 @@ def _total(resp: Any, start: int) -> int | None:
 
 class _Progress:
     """A tqdm bar over the bytes on a terminal; off one, a line at the start, one every
-    PLAIN_EVERY_S seconds and one at the end."""
+    `core.progress.every_s()` seconds (as every other phase's plain lines) and one at the end."""
 
     def __init__(self, what: str, url: str, dest: Path, start: int, total: int | None):
         self.n, self.start, self.total = 0, start, total
@@ -235,7 +234,7 @@ class _Progress:
             self.bar.update(n)
             return
         now = time.monotonic()
-        if now - self.last >= PLAIN_EVERY_S:
+        if now - self.last >= every_s():
             self.last = now
             of = f" of {_mb(self.total)}" if self.total else ""
             say(f"{self.what}: {_mb(self.start + self.n)}{of}")

@@ -25,7 +25,8 @@ def say(line: str, stream: TextIO | None = None) -> None:
     tqdm.write(line, file=stream or sys.stderr)
 
 
-def _every() -> float:
+def every_s() -> float:
+    """Seconds between plain progress lines: $JANUS_EVAL_PROGRESS_EVERY, else 30."""
     try:
         return float(os.environ.get("JANUS_EVAL_PROGRESS_EVERY", DEFAULT_EVERY_S))
     except ValueError:
@@ -38,7 +39,7 @@ class PlainProgress:
     def __init__(self, total: int, desc: str, unit: str, stream: TextIO | None = None, every: float | None = None):
         self.total, self.desc, self.unit = total, desc, unit
         self.stream = stream or sys.stderr
-        self.every = _every() if every is None else every
+        self.every = every_s() if every is None else every
         self.n = 0
         self.started = self.last = time.monotonic()
         if total:
