@@ -124,6 +124,21 @@ JUNK = [
 ]  # fmt: skip
 
 
+def mutated(base_rows: list[dict], rng: random.Random, fields: list[str], junk: list) -> tuple[list[dict], str, bool, object]:
+    """A deep copy of `base_rows` with one random row's `field` deleted (a fifth of the time,
+    never `extra_field`) or set to a random `junk` value; returns (rows, field, deleted, value)."""
+    rows = [json.loads(json.dumps(r)) for r in base_rows]
+    target = rows[rng.randrange(len(rows))]
+    field = rng.choice(fields)
+    delete = rng.random() < 0.2 and field != "extra_field"
+    value = rng.choice(junk)
+    if delete:
+        target.pop(field, None)
+    else:
+        target[field] = value
+    return rows, field, delete, value
+
+
 def contract_fields(task: str) -> dict:
     fields, _ = get_sample_contract(load_task(task).scorer)
     return {f.name: f for f in (*fields, *COMMON)}
@@ -149,15 +164,7 @@ def test_fuzz_samples_contract(tmp_path, task):
     baseline = score_samples_file(load_task(task), write(tmp_path / "base.jsonl", base_rows))[1]
     base_keys = set(zip(baseline["metric"], baseline["subset"]))
     for case in range(100):
-        rows = [dict(r) for r in base_rows]
-        target = rows[rng.randrange(len(rows))]
-        field = rng.choice([*GOOD[task], "extra_field"])
-        delete = rng.random() < 0.2 and field != "extra_field"
-        value = rng.choice(JUNK)
-        if delete:
-            target.pop(field, None)
-        else:
-            target[field] = value
+        rows, field, delete, value = mutated(base_rows, rng, [*GOOD[task], "extra_field"], JUNK)
         path = write(tmp_path / f"case{case}.jsonl", rows)
         try:
             _, table = score_samples_file(load_task(task), path)
@@ -409,15 +416,7 @@ def test_fuzz_generation_samples_contract(tmp_path, task, demo_judges):
         allowed_subsets |= {s for m, s in base_keys if m == "mode"}
     accepted = refused = 0
     for case in range(150):
-        rows = [json.loads(json.dumps(r)) for r in base_rows]
-        target = rows[rng.randrange(len(rows))]
-        field = rng.choice([*base_rows[0], "exclude", "extra_field"])
-        delete = rng.random() < 0.2 and field != "extra_field"
-        value = rng.choice(GEN_JUNK)
-        if delete:
-            target.pop(field, None)
-        else:
-            target[field] = value
+        rows, field, delete, value = mutated(base_rows, rng, [*base_rows[0], "exclude", "extra_field"], GEN_JUNK)
         path = write(tmp_path / f"case{case}.jsonl", rows)
         try:
             table = scored(path)
